@@ -1,0 +1,566 @@
+//! A connection to one registry endpoint for one repository: ping, auth, manifests, blobs.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use futures_util::StreamExt as _;
+use oci_client::client::{
+    BlobResponse, Certificate, CertificateEncoding, ClientConfig, ClientProtocol,
+};
+use oci_client::errors::OciDistributionError;
+use oci_client::secrets::RegistryAuth;
+
+use crate::auth::fetch_token;
+use crate::challenge::{self, Scheme};
+use crate::config::Endpoint;
+use crate::credentials::Login;
+use crate::error::RegistryError;
+use crate::media::{Classified, ManifestKind, classify, media_types};
+
+const USER_AGENT: &str = concat!("container/", env!("CARGO_PKG_VERSION"));
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(15);
+const READ_TIMEOUT: Duration = Duration::from_secs(60);
+/// Attempts for one request when the failure may be passing (5xx, dropped connection).
+const ATTEMPTS: u32 = 4;
+const FIRST_BACKOFF: Duration = Duration::from_millis(200);
+
+/// How to reach registries, beyond what an [`Endpoint`] says.
+#[derive(Debug, Clone)]
+pub struct SessionOptions {
+    /// Verify TLS certificates (`--tls-verify=false` turns this off everywhere).
+    pub tls_verify: bool,
+    /// Directories holding `HOST/*.crt` CA bundles.
+    pub certs_dirs: Vec<PathBuf>,
+}
+
+impl Default for SessionOptions {
+    fn default() -> Self {
+        let certs_dirs = crate::config::DEFAULT_CERTS_DIRS
+            .iter()
+            .map(PathBuf::from)
+            .collect();
+        SessionOptions {
+            tls_verify: true,
+            certs_dirs,
+        }
+    }
+}
+
+/// An authenticated connection to one repository on one endpoint.
+pub struct Session {
+    endpoint: Endpoint,
+    repository: String,
+    oci: oci_client::Client,
+    auth: RegistryAuth,
+    is_anonymous: bool,
+}
+
+/// A manifest as the registry sent it.
+#[derive(Debug, Clone)]
+pub struct Manifest {
+    /// The exact bytes, which its digest covers.
+    pub bytes: bytes::Bytes,
+    /// `sha256:…` of the bytes.
+    pub digest: String,
+    /// Index or image.
+    pub kind: ManifestKind,
+    /// Its media type (from the body, or inferred from its shape).
+    pub media_type: String,
+}
+
+/// A blob being downloaded.
+pub struct BlobStream {
+    /// The whole blob's length, as the registry announced it.
+    pub length: Option<u64>,
+    /// The bytes.
+    pub stream: futures_util::stream::BoxStream<'static, std::io::Result<bytes::Bytes>>,
+}
+
+impl Session {
+    /// Pings `endpoint`, learns how it wants us to authenticate, and authenticates for
+    /// pulling (and pushing, if `push`) `repository`.
+    #[tracing::instrument(skip_all, fields(host = %endpoint.host, repository))]
+    pub async fn open(
+        endpoint: &Endpoint,
+        repository: &str,
+        login: Option<&Login>,
+        push: bool,
+        options: &SessionOptions,
+    ) -> Result<Session, RegistryError> {
+        let tls = TlsSettings::for_endpoint(endpoint, options)?;
+        let http = tls.http_client(&endpoint.host)?;
+        let (scheme, ping) = ping(&http, endpoint).await?;
+
+        let mut actions = vec!["pull"];
+        if push {
+            actions.push("push");
+        }
+        let scope = format!("repository:{repository}:{}", actions.join(","));
+        let auth = authenticate(&http, endpoint, &ping, login, &[scope]).await?;
+        let is_anonymous = login.is_none();
+
+        let oci = tls.oci_client(&endpoint.host, scheme)?;
+        Ok(Session {
+            endpoint: endpoint.clone(),
+            repository: repository.to_owned(),
+            oci,
+            auth,
+            is_anonymous,
+        })
+    }
+
+    /// The endpoint this session talks to.
+    pub fn endpoint(&self) -> &Endpoint {
+        &self.endpoint
+    }
+
+    /// Fetches the manifest named by `tag_or_digest`.
+    #[tracing::instrument(skip(self), fields(host = %self.endpoint.host, repository = %self.repository))]
+    pub async fn manifest(&self, tag_or_digest: &str) -> Result<Manifest, RegistryError> {
+        let reference = self.reference(tag_or_digest);
+        let shown = format!("{}/{}", self.endpoint.host, self.repository);
+        let (bytes, digest) = retry(|| async {
+            self.oci
+                .pull_manifest_raw(&reference, &self.auth, media_types::ACCEPT_MANIFESTS)
+                .await
+                .map_err(|e| self.map_error(e, &format!("{shown}:{tag_or_digest}")))
+        })
+        .await?;
+
+        let reference_text = format!("{shown}:{tag_or_digest}");
+        match classify(&bytes) {
+            Classified::Known(kind, media_type) => Ok(Manifest {
+                bytes,
+                digest,
+                kind,
+                media_type,
+            }),
+            Classified::Schema1 => Err(RegistryError::Schema1 {
+                reference: reference_text,
+            }),
+            Classified::Unsupported(media_type) => Err(RegistryError::UnsupportedManifest {
+                media_type,
+                reference: reference_text,
+            }),
+            Classified::Invalid => Err(RegistryError::InvalidResponse {
+                url: reference_text,
+                source: "the manifest is not valid JSON of a known shape".into(),
+            }),
+        }
+    }
+
+    /// Starts downloading the blob `digest` from byte `offset` (to resume a download
+    /// that broke off). The caller checks the digest: it hashes what it stores anyway.
+    pub async fn blob(&self, digest: &str, offset: u64) -> Result<BlobStream, RegistryError> {
+        let reference = self.reference(digest);
+        let shown = format!("{}/{}@{digest}", self.endpoint.host, self.repository);
+        let response = retry(|| async {
+            self.oci
+                .pull_blob_stream_partial(&reference, digest, offset, None)
+                .await
+                .map_err(|e| self.map_error(e, &shown))
+        })
+        .await?;
+        let (sized, skip) = match response {
+            BlobResponse::Partial(sized) => (sized, 0),
+            // The registry ignored the range: drop what we already have.
+            BlobResponse::Full(sized) => (sized, offset),
+        };
+        let length = sized
+            .content_length
+            .map(|n| n.saturating_sub(skip) + offset);
+        Ok(BlobStream {
+            length,
+            stream: skip_bytes(sized.stream, skip),
+        })
+    }
+
+    fn reference(&self, tag_or_digest: &str) -> oci_client::Reference {
+        let (registry, repository) = (self.endpoint.host.clone(), self.repository.clone());
+        if tag_or_digest.contains(':') {
+            oci_client::Reference::with_digest(registry, repository, tag_or_digest.to_owned())
+        } else {
+            oci_client::Reference::with_tag(registry, repository, tag_or_digest.to_owned())
+        }
+    }
+
+    fn map_error(&self, error: OciDistributionError, what: &str) -> RegistryError {
+        let host = self.endpoint.host.clone();
+        let not_found = || RegistryError::NotFound {
+            reference: what.to_owned(),
+        };
+        match error {
+            OciDistributionError::ImageManifestNotFoundError(_) => not_found(),
+            OciDistributionError::UnauthorizedError { .. } if self.is_anonymous => not_found(),
+            OciDistributionError::UnauthorizedError { .. } => RegistryError::Denied {
+                reference: what.to_owned(),
+                host,
+                detail: None,
+            },
+            OciDistributionError::RegistryError { envelope, url } => {
+                let codes: Vec<String> = envelope
+                    .errors
+                    .iter()
+                    .map(|e| format!("{:?}", e.code))
+                    .collect();
+                let detail = envelope
+                    .errors
+                    .iter()
+                    .map(|e| e.message.clone())
+                    .collect::<Vec<_>>()
+                    .join("; ");
+                classify_codes(&codes, what, host, detail, url, self.is_anonymous)
+            }
+            OciDistributionError::ServerError { code, url, message } => {
+                let detail =
+                    Some(message.chars().take(200).collect::<String>()).filter(|m| !m.is_empty());
+                if code == 404 {
+                    return not_found();
+                }
+                RegistryError::Status {
+                    method: "GET",
+                    url: redact(&url),
+                    status: code,
+                    detail,
+                }
+            }
+            OciDistributionError::RequestError(e) => transport_error(&host, e),
+            OciDistributionError::DigestError(e) => RegistryError::DigestMismatch {
+                url: format!("{what}: {e}"),
+            },
+            other => RegistryError::InvalidResponse {
+                url: what.to_owned(),
+                source: Box::new(other),
+            },
+        }
+    }
+}
+
+/// Maps OCI error codes (`MANIFEST_UNKNOWN`, `DENIED`, …) to our errors.
+fn classify_codes(
+    codes: &[String],
+    what: &str,
+    host: String,
+    detail: String,
+    url: String,
+    is_anonymous: bool,
+) -> RegistryError {
+    let has = |name: &str| codes.iter().any(|c| c.eq_ignore_ascii_case(name));
+    let reference = what.to_owned();
+    if has("ManifestUnknown") || has("NameUnknown") || has("BlobUnknown") {
+        return RegistryError::NotFound { reference };
+    }
+    if has("Unauthorized") || has("Denied") {
+        if is_anonymous {
+            return RegistryError::NotFound { reference };
+        }
+        return RegistryError::Denied {
+            reference,
+            host,
+            detail: Some(detail),
+        };
+    }
+    RegistryError::Status {
+        method: "GET",
+        url: redact(&url),
+        status: 400,
+        detail: Some(detail),
+    }
+}
+
+/// What the `/v2/` ping told us.
+struct Ping {
+    status: u16,
+    challenges: Vec<challenge::Challenge>,
+}
+
+/// `GET /v2/` over HTTPS, or over plain HTTP for insecure endpoints whose HTTPS fails.
+async fn ping(
+    http: &reqwest::Client,
+    endpoint: &Endpoint,
+) -> Result<(ClientProtocol, Ping), RegistryError> {
+    let host = &endpoint.host;
+    let https = retry(|| ping_url(http, host, "https")).await;
+    match https {
+        Ok(ping) => Ok((ClientProtocol::Https, ping)),
+        Err(error) if endpoint.is_insecure && !matches!(error, RegistryError::Status { .. }) => {
+            tracing::debug!(%host, "https failed on an insecure registry, trying plain http");
+            let ping = retry(|| ping_url(http, host, "http")).await?;
+            Ok((ClientProtocol::Http, ping))
+        }
+        Err(error) => Err(error),
+    }
+}
+
+async fn ping_url(http: &reqwest::Client, host: &str, scheme: &str) -> Result<Ping, RegistryError> {
+    let url = format!("{scheme}://{host}/v2/");
+    let response = http
+        .get(&url)
+        .send()
+        .await
+        .map_err(|e| transport_error(host, e))?;
+    let status = response.status().as_u16();
+    if status >= 500 {
+        return Err(RegistryError::Status {
+            method: "GET",
+            url,
+            status,
+            detail: None,
+        });
+    }
+    let values = response
+        .headers()
+        .get_all(reqwest::header::WWW_AUTHENTICATE);
+    let values: Vec<&str> = values.iter().filter_map(|v| v.to_str().ok()).collect();
+    let challenges = challenge::parse_challenges(values);
+    tracing::debug!(%url, status, challenges = challenges.len(), "pinged registry");
+    Ok(Ping { status, challenges })
+}
+
+/// Turns the ping's challenge and our credentials into what oci-client sends.
+async fn authenticate(
+    http: &reqwest::Client,
+    endpoint: &Endpoint,
+    ping: &Ping,
+    login: Option<&Login>,
+    scopes: &[String],
+) -> Result<RegistryAuth, RegistryError> {
+    if ping.status != 401 {
+        return Ok(match login {
+            Some(login) => RegistryAuth::Basic(login.username.clone(), login.password.clone()),
+            None => RegistryAuth::Anonymous,
+        });
+    }
+    let Some(chosen) = challenge::select(&ping.challenges) else {
+        return Err(RegistryError::UnsupportedAuth {
+            host: endpoint.host.clone(),
+        });
+    };
+    match (&chosen.scheme, login) {
+        (Scheme::Bearer, _) => {
+            let token = fetch_token(http, chosen, scopes, login).await?;
+            tracing::debug!(host = %endpoint.host, credentials = login.is_some(), expires_in = token.expires_in, "using a bearer token");
+            Ok(RegistryAuth::Bearer(token.value))
+        }
+        (_, Some(login)) => {
+            tracing::debug!(host = %endpoint.host, "using basic auth");
+            Ok(RegistryAuth::Basic(
+                login.username.clone(),
+                login.password.clone(),
+            ))
+        }
+        (_, None) => Ok(RegistryAuth::Anonymous),
+    }
+}
+
+/// Drops the first `skip` bytes of a stream.
+fn skip_bytes(
+    stream: futures_util::stream::BoxStream<'static, std::io::Result<bytes::Bytes>>,
+    mut skip: u64,
+) -> futures_util::stream::BoxStream<'static, std::io::Result<bytes::Bytes>> {
+    if skip == 0 {
+        return stream;
+    }
+    stream
+        .filter_map(move |chunk| {
+            let kept = match chunk {
+                Ok(mut bytes) if skip > 0 => {
+                    let dropped = skip.min(bytes.len() as u64);
+                    skip -= dropped;
+                    let rest = bytes.split_off(dropped as usize);
+                    (!rest.is_empty()).then_some(Ok(rest))
+                }
+                other => Some(other),
+            };
+            std::future::ready(kept)
+        })
+        .boxed()
+}
+
+/// Runs `attempt` again after a growing pause while it fails in a way that may pass.
+async fn retry<T, F, Fut>(mut attempt: F) -> Result<T, RegistryError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, RegistryError>>,
+{
+    let mut pause = FIRST_BACKOFF;
+    for _ in 1..ATTEMPTS {
+        match attempt().await {
+            Err(error) if error.is_retryable() => {
+                tracing::debug!(%error, ?pause, "retrying");
+                tokio::time::sleep(pause).await;
+                pause *= 2;
+            }
+            other => return other,
+        }
+    }
+    attempt().await
+}
+
+/// Classifies a failure below HTTP: TLS problems apart from unreachable hosts.
+pub(crate) fn transport_error(host: &str, error: reqwest::Error) -> RegistryError {
+    tracing::trace!(?error, "transport error");
+    let host = host.to_owned();
+    if is_tls_failure(&error) {
+        return RegistryError::Tls {
+            host,
+            source: Box::new(error.without_url()),
+        };
+    }
+    if error.is_connect() || error.is_timeout() || error.is_request() || error.is_body() {
+        return RegistryError::Unreachable {
+            host,
+            source: Box::new(error.without_url()),
+        };
+    }
+    RegistryError::InvalidResponse {
+        url: host,
+        source: Box::new(error.without_url()),
+    }
+}
+
+/// rustls reports handshake failures as `InvalidData` I/O errors, wrapped in other I/O
+/// errors whose `source()` skips them, hence the walk through `get_ref()`.
+fn is_tls_failure(error: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cause = error.source();
+    while let Some(inner) = cause {
+        if let Some(io) = inner.downcast_ref::<std::io::Error>() {
+            if io.kind() == std::io::ErrorKind::InvalidData {
+                return true;
+            }
+            if let Some(wrapped) = io.get_ref()
+                && is_tls_failure_io(wrapped)
+            {
+                return true;
+            }
+        }
+        cause = inner.source();
+    }
+    false
+}
+
+fn is_tls_failure_io(error: &(dyn std::error::Error + Send + Sync + 'static)) -> bool {
+    match error.downcast_ref::<std::io::Error>() {
+        Some(io) if io.kind() == std::io::ErrorKind::InvalidData => true,
+        Some(io) => io.get_ref().is_some_and(is_tls_failure_io),
+        None => false,
+    }
+}
+
+/// Drops any user:password from a URL before it is shown.
+fn redact(url: &str) -> String {
+    match url.split_once("://") {
+        Some((scheme, rest)) => match rest.split_once('@') {
+            Some((_, after)) if !after.contains('/') || rest.find('@') < rest.find('/') => {
+                format!("{scheme}://{after}")
+            }
+            _ => url.to_owned(),
+        },
+        None => url.to_owned(),
+    }
+}
+
+/// TLS settings of one endpoint: verification and extra CAs.
+struct TlsSettings {
+    verify: bool,
+    roots: Vec<Certificate>,
+}
+
+impl TlsSettings {
+    fn for_endpoint(endpoint: &Endpoint, options: &SessionOptions) -> Result<Self, RegistryError> {
+        let verify = options.tls_verify && !endpoint.is_insecure;
+        let mut roots = Vec::new();
+        for dir in &options.certs_dirs {
+            roots.extend(read_certificates(
+                &dir.join(&endpoint.host),
+                &endpoint.host,
+            )?);
+        }
+        Ok(TlsSettings { verify, roots })
+    }
+
+    fn http_client(&self, host: &str) -> Result<reqwest::Client, RegistryError> {
+        let mut builder = reqwest::Client::builder()
+            .user_agent(USER_AGENT)
+            .connect_timeout(CONNECT_TIMEOUT)
+            .read_timeout(READ_TIMEOUT)
+            .danger_accept_invalid_certs(!self.verify);
+        let roots: Result<Vec<reqwest::Certificate>, _> = self
+            .roots
+            .iter()
+            .map(reqwest::Certificate::try_from)
+            .collect();
+        let roots = roots.map_err(|e| client_error(host, e))?;
+        builder = builder.tls_certs_merge(roots);
+        builder.build().map_err(|e| client_error(host, e))
+    }
+
+    fn oci_client(
+        &self,
+        host: &str,
+        protocol: ClientProtocol,
+    ) -> Result<oci_client::Client, RegistryError> {
+        let config = ClientConfig {
+            protocol,
+            accept_invalid_certificates: !self.verify,
+            extra_root_certificates: self.roots.clone(),
+            platform_resolver: None,
+            connect_timeout: Some(CONNECT_TIMEOUT),
+            read_timeout: Some(READ_TIMEOUT),
+            user_agent: USER_AGENT,
+            ..ClientConfig::default()
+        };
+        oci_client::Client::try_from(config).map_err(|e| client_error(host, e))
+    }
+}
+
+fn client_error(
+    host: &str,
+    error: impl std::error::Error + Send + Sync + 'static,
+) -> RegistryError {
+    RegistryError::Client {
+        host: host.to_owned(),
+        source: Box::new(error),
+    }
+}
+
+/// Reads `*.crt` from a `certs.d/HOST` directory; a missing directory has none.
+fn read_certificates(dir: &Path, host: &str) -> Result<Vec<Certificate>, RegistryError> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(certificates_error(host, dir, e)),
+    };
+    let mut certificates = Vec::new();
+    for entry in entries {
+        let path = entry.map_err(|e| certificates_error(host, dir, e))?.path();
+        if path.extension().is_some_and(|ext| ext == "crt") {
+            let data = std::fs::read(&path).map_err(|e| certificates_error(host, &path, e))?;
+            tracing::debug!(path = %path.display(), "trusting CA certificate");
+            certificates.push(Certificate {
+                encoding: CertificateEncoding::Pem,
+                data,
+            });
+        }
+    }
+    Ok(certificates)
+}
+
+fn certificates_error(host: &str, path: &Path, error: std::io::Error) -> RegistryError {
+    RegistryError::Certificates {
+        host: host.to_owned(),
+        path: path.to_owned(),
+        source: Box::new(error),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redacts_credentials_in_urls() {
+        assert_eq!(redact("https://u:p@host/v2/"), "https://host/v2/");
+        assert_eq!(redact("https://host/v2/a@b"), "https://host/v2/a@b");
+    }
+}

@@ -1,0 +1,636 @@
+//! Pulling: manifests and blobs from a registry into the store, layers unpacked on the way.
+//!
+//! 1. Resolve the manifest on each endpoint in turn (mirrors first); keep the most useful
+//!    error when all fail.
+//! 2. From an index, pick the platform; fetch the image manifest and its config.
+//! 3. Fetch every missing layer in parallel, streaming: the blob is hashed as it is
+//!    written, and unpacked from its temporary file as it grows (see [`crate::follow`]),
+//!    each layer as soon as the layers below it are done.
+//! 4. Write the config, the manifests and last the tag.
+
+use std::fs::File;
+use std::path::PathBuf;
+use std::sync::{Arc, Condvar, Mutex};
+
+use container_reference::Reference;
+use container_registry::platform::Platform;
+use container_registry::{
+    Credentials, Manifest, ManifestKind, RegistryConfig, RegistryError, Session, SessionOptions,
+};
+use futures_util::StreamExt as _;
+use oci_spec::image::{Descriptor, ImageIndex, ImageManifest};
+use tokio::sync::Semaphore;
+
+use crate::catalog::{platforms_of, select_platform};
+use crate::error::{Result, StoreError};
+use crate::follow::{FollowReader, Progress};
+use crate::image::{Image, ImageConfig, chain_ids};
+use crate::layers::{self, LayerRecord};
+use crate::layout::{self, BlobWriter};
+use crate::{Store, fsutil, lock};
+
+/// Layers downloaded at once.
+const PARALLEL_DOWNLOADS: usize = 4;
+/// Times a broken-off blob download is resumed.
+const RESUMES: u32 = 3;
+/// Configs larger than this are refused (they are read into memory).
+const MAX_CONFIG_SIZE: u64 = 16 << 20;
+
+/// How to reach registries.
+#[derive(Debug, Clone, Default)]
+pub struct RegistryAccess {
+    /// Mirrors and insecure registries.
+    pub config: RegistryConfig,
+    /// Logins from Docker's `config.json`.
+    pub credentials: Credentials,
+    /// TLS settings.
+    pub options: SessionOptions,
+}
+
+/// Choices for one pull.
+#[derive(Debug, Clone, Default)]
+pub struct PullOptions {
+    /// The platform to pick from an index; the host's when `None`.
+    pub platform: Option<Platform>,
+}
+
+/// What happens during a pull, for progress displays.
+#[derive(Debug, Clone)]
+pub enum PullEvent {
+    /// Asking an endpoint for the manifest.
+    Resolving {
+        /// The registry host asked.
+        host: String,
+    },
+    /// The image is known: its manifest digest and layers.
+    Resolved {
+        /// Digest of what the tag points to (index or manifest).
+        digest: String,
+        /// The layers' blob digests and sizes, bottom first.
+        layers: Vec<(String, u64)>,
+    },
+    /// A layer changed state.
+    Layer {
+        /// The layer's blob digest.
+        digest: String,
+        /// What it is doing.
+        status: LayerStatus,
+    },
+}
+
+/// The state of one layer during a pull.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LayerStatus {
+    /// Already in the store.
+    Exists,
+    /// Bytes downloaded so far, of the total.
+    Downloading {
+        /// Bytes so far.
+        done: u64,
+        /// Bytes in all.
+        total: u64,
+    },
+    /// Downloaded; still unpacking.
+    Extracting,
+    /// Downloaded and unpacked.
+    Complete,
+}
+
+/// The result of a pull.
+#[derive(Debug, Clone)]
+pub struct Pulled {
+    /// The name pulled, in full.
+    pub reference: Reference,
+    /// The digest the name now points to (an index or a manifest).
+    pub digest: String,
+    /// Whether the name pointed to something else (or nothing) before.
+    pub is_updated: bool,
+    /// The image.
+    pub image: Image,
+}
+
+type Events = Arc<dyn Fn(PullEvent) + Send + Sync>;
+
+impl Store {
+    /// Pulls `reference` into the store and tags it.
+    #[tracing::instrument(skip_all, fields(reference = %reference))]
+    pub async fn pull(
+        &self,
+        reference: &Reference,
+        access: &RegistryAccess,
+        options: &PullOptions,
+        events: Events,
+    ) -> Result<Pulled> {
+        let tag_or_digest = match (reference.digest(), reference.tag()) {
+            (Some(digest), _) => digest.to_string(),
+            (None, Some(tag)) => tag.to_owned(),
+            (None, None) => "latest".to_owned(),
+        };
+        let (session, top) = resolve(reference, &tag_or_digest, access, &events).await?;
+        let platform = options.platform.clone().unwrap_or_else(Platform::host);
+        let (index, manifest_bytes, manifest_digest) = match top.kind {
+            ManifestKind::Image => (None, top.bytes.clone(), top.digest.clone()),
+            ManifestKind::Index => {
+                let child = pick_from_index(&top, reference, &platform)?;
+                let manifest = session.manifest(&child).await?;
+                if manifest.kind != ManifestKind::Image {
+                    return Err(invalid(
+                        "index",
+                        &top.digest,
+                        "an entry is not an image manifest",
+                    ));
+                }
+                (Some(top.clone()), manifest.bytes, manifest.digest)
+            }
+        };
+        let manifest = ImageManifest::from_reader(&manifest_bytes[..])
+            .map_err(|e| invalid("manifest", &manifest_digest, &e.to_string()))?;
+        let layer_list = manifest
+            .layers()
+            .iter()
+            .map(|l| (l.digest().to_string(), l.size()))
+            .collect();
+        events(PullEvent::Resolved {
+            digest: top.digest.clone(),
+            layers: layer_list,
+        });
+
+        let config_digest = manifest.config().digest().to_string();
+        let config_bytes = self
+            .fetch_config(&session, &config_digest, manifest.config().size())
+            .await?;
+        let config: ImageConfig = serde_json::from_slice(&config_bytes)
+            .map_err(|e| invalid("config", &config_digest, &e.to_string()))?;
+        check_layers_match(&manifest, &config, &manifest_digest)?;
+
+        self.fetch_layers(Arc::new(session), &manifest, &config, events)
+            .await?;
+
+        self.layout.write_blob(&config_digest, &config_bytes)?;
+        self.layout.write_blob(&manifest_digest, &manifest_bytes)?;
+        if let Some(index) = &index {
+            self.layout.write_blob(&index.digest, &index.bytes)?;
+        }
+        self.finish(reference, &top, manifest_digest).await
+    }
+
+    /// Tags the pulled image and loads it back.
+    async fn finish(
+        &self,
+        reference: &Reference,
+        top: &Manifest,
+        manifest_digest: String,
+    ) -> Result<Pulled> {
+        let name = match reference.tag() {
+            Some(_) => reference.clone(),
+            None if reference.digest().is_some() => reference.clone(),
+            None => reference.with_tag("latest")?,
+        };
+        let descriptor =
+            layout::descriptor_of(&top.media_type, &top.digest, top.bytes.len() as u64);
+        let store = self.clone();
+        let tagged = name.clone();
+        let before = tokio::task::spawn_blocking(move || -> Result<Option<String>> {
+            let _lock = store.lock_metadata()?;
+            let full = tagged.to_string();
+            let index = store.layout.read_index()?;
+            let before = index
+                .manifests()
+                .iter()
+                .find(|d| layout::ref_name(d) == Some(&full));
+            let before = before.map(|d| d.digest().to_string());
+            store.set_tag(&tagged, descriptor)?;
+            Ok(before)
+        })
+        .await
+        .map_err(StoreError::Task)??;
+
+        let image = self
+            .images()?
+            .into_iter()
+            .find(|i| i.manifest_digest == manifest_digest)
+            .ok_or_else(|| StoreError::ImageNotFound {
+                name: name.to_string(),
+            })?;
+        let is_updated = before.as_deref() != Some(top.digest.as_str());
+        Ok(Pulled {
+            reference: name,
+            digest: top.digest.clone(),
+            is_updated,
+            image,
+        })
+    }
+
+    /// The config blob, from the store or the registry, checked against its digest.
+    async fn fetch_config(&self, session: &Session, digest: &str, size: u64) -> Result<Vec<u8>> {
+        if self.layout.has_blob(digest) {
+            return self.layout.read_blob(digest);
+        }
+        if size > MAX_CONFIG_SIZE {
+            return Err(invalid("config", digest, "is larger than 16 MiB"));
+        }
+        let mut blob = session.blob(digest, 0).await?;
+        let mut bytes = Vec::with_capacity(size as usize);
+        while let Some(chunk) = blob.stream.next().await {
+            let chunk = chunk.map_err(|e| unreachable(session, e))?;
+            bytes.extend_from_slice(&chunk);
+            if bytes.len() as u64 > MAX_CONFIG_SIZE {
+                return Err(invalid("config", digest, "is larger than 16 MiB"));
+            }
+        }
+        let actual = layout::sha256_of(&bytes);
+        if actual != digest {
+            return Err(StoreError::DigestMismatch {
+                what: "config",
+                digest: digest.to_owned(),
+                actual,
+            });
+        }
+        Ok(bytes)
+    }
+
+    /// Downloads and unpacks every layer not yet in the store, in parallel.
+    async fn fetch_layers(
+        &self,
+        session: Arc<Session>,
+        manifest: &ImageManifest,
+        config: &ImageConfig,
+        events: Events,
+    ) -> Result<()> {
+        let chains = chain_ids(&config.rootfs.diff_ids);
+        let limit = Arc::new(Semaphore::new(PARALLEL_DOWNLOADS));
+        let mut below: Option<Arc<Signal>> = None;
+        let mut tasks = Vec::new();
+        for (i, descriptor) in manifest.layers().iter().enumerate() {
+            let done = Arc::new(Signal::default());
+            let lowers = chains[..i]
+                .iter()
+                .rev()
+                .map(|c| self.layer_path(c))
+                .collect();
+            let job = LayerJob {
+                store: self.clone(),
+                session: session.clone(),
+                descriptor: descriptor.clone(),
+                chain_id: chains[i].clone(),
+                diff_id: config.rootfs.diff_ids[i].clone(),
+                lowers,
+                below: below.clone(),
+                done: done.clone(),
+                events: events.clone(),
+                limit: limit.clone(),
+            };
+            tasks.push(tokio::spawn(job.run()));
+            below = Some(done);
+        }
+        let mut first_error = None;
+        for task in tasks {
+            let result = task.await.map_err(StoreError::Task).and_then(|r| r);
+            if let Err(error) = result {
+                first_error.get_or_insert(error);
+            }
+        }
+        first_error.map_or(Ok(()), Err)
+    }
+}
+
+/// Fetches the manifest from the first endpoint that has it.
+async fn resolve(
+    reference: &Reference,
+    tag_or_digest: &str,
+    access: &RegistryAccess,
+    events: &Events,
+) -> Result<(Session, Manifest)> {
+    let mut best: Option<RegistryError> = None;
+    for endpoint in access.config.endpoints(reference.domain()) {
+        events(PullEvent::Resolving {
+            host: endpoint.host.clone(),
+        });
+        let login_for = if endpoint.is_mirror {
+            endpoint.host.as_str()
+        } else {
+            reference.domain()
+        };
+        let login = access.credentials.for_registry(login_for);
+        let attempt = async {
+            let session =
+                Session::open(&endpoint, reference.path(), login, false, &access.options).await?;
+            let manifest = session.manifest(tag_or_digest).await?;
+            Ok::<_, RegistryError>((session, manifest))
+        };
+        match attempt.await {
+            Ok(found) => return Ok(found),
+            Err(error) => {
+                tracing::debug!(host = %endpoint.host, %error, "endpoint failed");
+                if best.as_ref().is_none_or(|b| error.rank() > b.rank()) {
+                    best = Some(error);
+                }
+            }
+        }
+    }
+    let error = best.expect("every registry has at least one endpoint");
+    // Name what the user asked for, not the endpoint that failed to serve it.
+    Err(match error {
+        RegistryError::NotFound { .. } => RegistryError::NotFound {
+            reference: display_name(reference),
+        },
+        other => other,
+    }
+    .into())
+}
+
+fn display_name(reference: &Reference) -> String {
+    match (reference.tag(), reference.digest()) {
+        (None, None) => format!("{reference}:latest"),
+        _ => reference.to_string(),
+    }
+}
+
+/// The digest of the index entry for `platform`.
+fn pick_from_index(top: &Manifest, reference: &Reference, platform: &Platform) -> Result<String> {
+    let index = ImageIndex::from_reader(&top.bytes[..])
+        .map_err(|e| invalid("index", &top.digest, &e.to_string()))?;
+    let entries: Vec<&Descriptor> = index.manifests().iter().collect();
+    match select_platform(&entries, platform) {
+        Some(i) => Ok(entries[i].digest().to_string()),
+        None => Err(StoreError::NoMatchingPlatform {
+            platform: platform.to_string(),
+            reference: reference.familiar(),
+            available: platforms_of(&index),
+        }),
+    }
+}
+
+fn check_layers_match(manifest: &ImageManifest, config: &ImageConfig, digest: &str) -> Result<()> {
+    let (layers, diff_ids) = (manifest.layers().len(), config.rootfs.diff_ids.len());
+    if layers != diff_ids {
+        let reason = format!("{layers} layers but {diff_ids} diff IDs in its config");
+        return Err(invalid("manifest", digest, &reason));
+    }
+    Ok(())
+}
+
+fn invalid(what: &'static str, digest: &str, reason: &str) -> StoreError {
+    StoreError::InvalidImage {
+        what,
+        digest: digest.to_owned(),
+        reason: reason.to_owned(),
+    }
+}
+
+fn unreachable(session: &Session, error: std::io::Error) -> StoreError {
+    let host = session.endpoint().host.clone();
+    RegistryError::Unreachable {
+        host,
+        source: Box::new(error),
+    }
+    .into()
+}
+
+/// Set once: whether a layer ended unpacked (`true`) or failed (`false`).
+#[derive(Default)]
+struct Signal {
+    state: Mutex<Option<bool>>,
+    changed: Condvar,
+}
+
+impl Signal {
+    fn set(&self, is_ok: bool) {
+        let mut state = self.state.lock().expect("no panics while holding the lock");
+        state.get_or_insert(is_ok);
+        self.changed.notify_all();
+    }
+
+    fn wait(&self) -> bool {
+        let mut state = self.state.lock().expect("no panics while holding the lock");
+        loop {
+            if let Some(is_ok) = *state {
+                return is_ok;
+            }
+            state = self
+                .changed
+                .wait(state)
+                .expect("no panics while holding the lock");
+        }
+    }
+}
+
+/// One layer to bring into the store.
+struct LayerJob {
+    store: Store,
+    session: Arc<Session>,
+    descriptor: Descriptor,
+    chain_id: String,
+    diff_id: String,
+    lowers: Vec<PathBuf>,
+    below: Option<Arc<Signal>>,
+    done: Arc<Signal>,
+    events: Events,
+    limit: Arc<Semaphore>,
+}
+
+impl LayerJob {
+    async fn run(self) -> Result<()> {
+        let done = self.done.clone();
+        let result = self.fetch().await;
+        done.set(result.is_ok());
+        result
+    }
+
+    #[tracing::instrument(skip_all, fields(digest = %self.descriptor.digest()))]
+    async fn fetch(self) -> Result<()> {
+        let digest = self.descriptor.digest().to_string();
+        let lock_name = format!("layer-{}.lock", self.chain_id.trim_start_matches("sha256:"));
+        let locks = self.store.locks_dir();
+        let _lock = tokio::task::spawn_blocking(move || lock::lock_exclusive(&locks, &lock_name))
+            .await
+            .map_err(StoreError::Task)??;
+
+        let layers_dir = self.store.layers_dir();
+        let is_unpacked = layers::is_complete(&layers_dir, &self.chain_id);
+        let has_blob = self.store.layout.has_blob(&digest);
+        if is_unpacked && has_blob {
+            tracing::debug!("layer already in the store");
+            (self.events)(PullEvent::Layer {
+                digest,
+                status: LayerStatus::Exists,
+            });
+            return Ok(());
+        }
+        if is_unpacked {
+            // Usable already: layers above need not wait for the blob.
+            self.done.set(true);
+        }
+        let _permit = self
+            .limit
+            .clone()
+            .acquire_owned()
+            .await
+            .expect("the semaphore is never closed");
+        if !has_blob {
+            return self.download(is_unpacked).await;
+        }
+        let path = self.store.layout.blob_path(&digest);
+        self.unpack_from(path, None).await
+    }
+
+    /// Downloads the blob, and unpacks it as it arrives unless it is unpacked already.
+    async fn download(self, is_unpacked: bool) -> Result<()> {
+        let digest = self.descriptor.digest().to_string();
+        let mut writer = BlobWriter::create(&self.store.layout, &digest)?;
+        let progress = Arc::new(Progress::default());
+        let temp = writer.temp_path().to_owned();
+
+        let store_layout = self.store.layout.clone();
+        let events = self.events.clone();
+        let session = self.session.clone();
+        let total = self.descriptor.size();
+        let unpack = (!is_unpacked).then(|| {
+            let job = self.detach();
+            tokio::spawn(job.unpack_from(temp, Some(progress.clone())))
+        });
+
+        let result = match receive(&session, &digest, total, &mut writer, &progress, &events).await
+        {
+            Ok(()) => writer.commit(&store_layout, &digest),
+            Err(error) => {
+                writer.abort();
+                Err(error)
+            }
+        };
+        progress.finish(result.is_ok());
+        let unpacked = match unpack {
+            Some(task) => task.await.map_err(StoreError::Task).and_then(|r| r),
+            None => Ok(()),
+        };
+        result?;
+        unpacked?;
+        events(PullEvent::Layer {
+            digest,
+            status: LayerStatus::Complete,
+        });
+        Ok(())
+    }
+
+    /// The parts of the job the unpacking task needs.
+    fn detach(&self) -> LayerJob {
+        LayerJob {
+            store: self.store.clone(),
+            session: self.session.clone(),
+            descriptor: self.descriptor.clone(),
+            chain_id: self.chain_id.clone(),
+            diff_id: self.diff_id.clone(),
+            lowers: self.lowers.clone(),
+            below: self.below.clone(),
+            done: self.done.clone(),
+            events: self.events.clone(),
+            limit: self.limit.clone(),
+        }
+    }
+
+    /// Unpacks the blob in `path` (complete, or still being written) once the layers
+    /// below are in place, checks its diff ID, and moves it into `layers/`.
+    async fn unpack_from(self, path: PathBuf, progress: Option<Arc<Progress>>) -> Result<()> {
+        let digest = self.descriptor.digest().to_string();
+        let file = File::open(&path).map_err(StoreError::io("reading", &path))?;
+        let source: Box<dyn std::io::Read + Send> = match progress {
+            Some(progress) => Box::new(FollowReader::new(file, progress)),
+            None => Box::new(std::io::BufReader::with_capacity(1 << 17, file)),
+        };
+        let layers_dir = self.store.layers_dir();
+        let temp = fsutil::temp_path_for(&layers::layer_dir(&layers_dir, &self.chain_id));
+        let (below, lowers, diff_id, chain_id) = (
+            self.below.clone(),
+            self.lowers.clone(),
+            self.diff_id.clone(),
+            self.chain_id.clone(),
+        );
+        let events = self.events.clone();
+
+        let outcome = tokio::task::spawn_blocking(move || -> Result<()> {
+            if let Some(below) = below
+                && !below.wait()
+            {
+                return Err(invalid("layer", &digest, "a layer below it failed"));
+            }
+            fsutil::create_dir_all(&temp)?;
+            let applied = container_layer::apply(source, &temp, &lowers).map_err(|source| {
+                StoreError::Layer {
+                    digest: digest.clone(),
+                    source,
+                }
+            });
+            let result = applied.and_then(|applied| {
+                if applied.diff_id != diff_id {
+                    let actual = applied.diff_id;
+                    return Err(StoreError::DigestMismatch {
+                        what: "layer content",
+                        digest: diff_id,
+                        actual,
+                    });
+                }
+                let record = LayerRecord {
+                    diff_id,
+                    size: applied.unpacked_size,
+                };
+                layers::commit(&layers_dir, &chain_id, &temp, &record)
+            });
+            if result.is_err() {
+                let _ = std::fs::remove_dir_all(&temp);
+            }
+            events(PullEvent::Layer {
+                digest,
+                status: LayerStatus::Extracting,
+            });
+            result
+        })
+        .await
+        .map_err(StoreError::Task)?;
+        self.done.set(outcome.is_ok());
+        outcome
+    }
+}
+
+/// Streams the blob into `writer`, resuming where it broke off when the connection drops.
+async fn receive(
+    session: &Session,
+    digest: &str,
+    total: u64,
+    writer: &mut BlobWriter,
+    progress: &Progress,
+    events: &Events,
+) -> Result<()> {
+    let mut resumes = 0;
+    loop {
+        let mut blob = session.blob(digest, writer.written()).await?;
+        let mut failure = None;
+        while let Some(chunk) = blob.stream.next().await {
+            match chunk {
+                Ok(chunk) => {
+                    writer.write(&chunk)?;
+                    progress.advance(chunk.len() as u64);
+                    let status = LayerStatus::Downloading {
+                        done: writer.written(),
+                        total,
+                    };
+                    events(PullEvent::Layer {
+                        digest: digest.to_owned(),
+                        status,
+                    });
+                }
+                Err(error) => {
+                    failure = Some(error);
+                    break;
+                }
+            }
+        }
+        match failure {
+            None => return Ok(()),
+            Some(error) if resumes < RESUMES => {
+                resumes += 1;
+                tracing::debug!(%error, offset = writer.written(), "download broke off, resuming");
+            }
+            Some(error) => return Err(unreachable(session, error)),
+        }
+    }
+}
