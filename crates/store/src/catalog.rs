@@ -31,6 +31,7 @@ pub struct PruneReport {
 }
 
 /// `untagged.json`: images kept after losing their last tag.
+// TODO: keep the repository digests of an untagged image, so listings show `alpine <none>` as Docker does
 #[derive(Debug, Default, Serialize, Deserialize)]
 struct Untagged {
     manifests: BTreeSet<String>,

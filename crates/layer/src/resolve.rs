@@ -1,0 +1,419 @@
+//! Finding, and creating, directories inside the layer root, through the
+//! layers below.
+//!
+//! Every path is resolved with the layer directory as its root, so that no
+//! tar entry can reach outside it (the breakouts of CVE-2018-15664,
+//! CVE-2019-14271 and containerd's TestBreakouts): `..` stops at the root and
+//! an absolute symlink target starts from it.
+//!
+//! Most paths resolve in this layer's own directory alone: the kernel then
+//! does the work, through `openat2(RESOLVE_IN_ROOT)`. When a component is
+//! missing there, it may live in a layer below (`var/run -> /run` in the
+//! base image, and `var/run/foo` in this layer), so the path is walked one
+//! component at a time over the merged view, the way overlayfs looks it up:
+//! this layer first, then each lower one, top-most first, stopping at a
+//! whiteout, at a non-directory or below an opaque directory. Directories
+//! met only in lower layers are copied up as overlayfs would: same owner,
+//! mode, times and extended attributes.
+
+use std::io;
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::path::{Path, PathBuf};
+
+use rustix::fs::{
+    AtFlags, FileType, Mode, OFlags, ResolveFlags, mkdirat, open, openat, openat2, readlinkat,
+    statat,
+};
+use rustix::io::Errno;
+
+use crate::error::LayerError;
+use crate::metadata::{DirTimes, Metadata};
+use crate::path::{components, split};
+use crate::whiteout::{is_opaque, is_whiteout, mark_opaque};
+
+/// The most symlinks one walk follows, as the kernel's own limit (40).
+const MAX_SYMLINKS: usize = 40;
+
+/// The layer directory being written and the layers below it.
+pub(crate) struct Root {
+    dest: OwnedFd,
+    lowers: Vec<OwnedFd>,
+    /// The last parent directory, by cleaned path. Only directories resolved
+    /// in this layer alone are kept: their lookup cannot change unless
+    /// something is removed, and removals call [`Root::forget`].
+    cached: Option<(Vec<u8>, OwnedFd)>,
+}
+
+/// One directory of a walk: its descriptor in this layer, and the same
+/// directory in the lower layers that show through it, top-most first.
+pub(crate) struct Level {
+    pub(crate) dir: OwnedFd,
+    pub(crate) lowers: Vec<OwnedFd>,
+}
+
+/// What a name is in the layers below.
+pub(crate) enum Lower {
+    /// Nowhere, or hidden by a whiteout.
+    Absent,
+    /// A directory, as it shows in each layer that contributes to it.
+    Directories(Vec<OwnedFd>),
+    /// A symlink in `lowers[layer]`.
+    Symlink { layer: usize, target: Vec<u8> },
+    /// Another kind of file in `lowers[layer]`.
+    Other { layer: usize },
+}
+
+impl Root {
+    /// Opens the layer directory and its lower layers, top-most first.
+    pub(crate) fn open(dest: &Path, lowers: &[PathBuf]) -> Result<Root, LayerError> {
+        let dest = open_directory(dest).map_err(|source| LayerError::OpenDestination {
+            path: dest.to_path_buf(),
+            source: source.into(),
+        })?;
+        let lowers = lowers
+            .iter()
+            .map(|lower| {
+                open_directory(lower).map_err(|source| LayerError::OpenLower {
+                    path: lower.clone(),
+                    source: source.into(),
+                })
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(Root {
+            dest,
+            lowers,
+            cached: None,
+        })
+    }
+
+    /// The layer directory itself.
+    pub(crate) fn dest(&self) -> BorrowedFd<'_> {
+        self.dest.as_fd()
+    }
+
+    /// The directory at `path` (cleaned), created with its missing ancestors,
+    /// ready to hold an entry. Consecutive entries of one directory reuse it.
+    pub(crate) fn parent(
+        &mut self,
+        path: &[u8],
+        deferred: &mut Vec<DirTimes>,
+    ) -> io::Result<BorrowedFd<'_>> {
+        let is_cached = matches!(&self.cached, Some((cached, _)) if cached == path);
+        if !is_cached {
+            self.cached = None;
+            let (key, dir) = match self.open_in_dest(path) {
+                Ok(dir) => (path.to_vec(), dir),
+                Err(Errno::NOENT | Errno::NOTDIR) => {
+                    let level = self.walk(path, true, deferred)?;
+                    // Keyed by a path that no entry has: the walk may have
+                    // gone through a lower layer, which later entries change.
+                    (b"/".to_vec(), level.dir)
+                }
+                Err(errno) => return Err(errno.into()),
+            };
+            self.cached = Some((key, dir));
+        }
+        let (_, dir) = self.cached.as_ref().expect("the cache was just filled");
+        Ok(dir.as_fd())
+    }
+
+    /// Drops the cached parent, after something was removed.
+    pub(crate) fn forget(&mut self) {
+        self.cached = None;
+    }
+
+    /// The directory at `path` (cleaned), not cached. Without `create`, a
+    /// directory that is missing from this layer is `ENOENT`.
+    pub(crate) fn directory(
+        &self,
+        path: &[u8],
+        create: bool,
+        deferred: &mut Vec<DirTimes>,
+    ) -> io::Result<OwnedFd> {
+        match self.open_in_dest(path) {
+            Ok(dir) => Ok(dir),
+            Err(Errno::NOENT | Errno::NOTDIR) => Ok(self.walk(path, create, deferred)?.dir),
+            Err(errno) => Err(errno.into()),
+        }
+    }
+
+    /// Resolves `path` in this layer only, by the kernel.
+    fn open_in_dest(&self, path: &[u8]) -> rustix::io::Result<OwnedFd> {
+        let path: &[u8] = if path.is_empty() { b"." } else { path };
+        let flags = OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC;
+        let resolve = ResolveFlags::IN_ROOT | ResolveFlags::NO_MAGICLINKS;
+        let mut attempts = 0;
+        loop {
+            match openat2(&self.dest, path, flags, Mode::empty(), resolve) {
+                // openat2(2) asks for a retry when a rename raced a `..`.
+                Err(Errno::AGAIN) if attempts < 8 => attempts += 1,
+                result => return result,
+            }
+        }
+    }
+
+    /// Walks `path` over the merged view of this layer and the lower ones.
+    /// Directories this layer lacks are made once the walk is known to end
+    /// below them (not for a directory a symlink merely passes through),
+    /// when `create` is set; otherwise they are `ENOENT`.
+    pub(crate) fn walk(
+        &self,
+        path: &[u8],
+        create: bool,
+        deferred: &mut Vec<DirTimes>,
+    ) -> io::Result<Level> {
+        let mut visits = vec![self.root_visit()?];
+        let mut pending: Vec<Vec<u8>> = components(path).rev().map(<[u8]>::to_vec).collect();
+        let mut symlinks = 0;
+
+        while let Some(name) = pending.pop() {
+            match name.as_slice() {
+                b"" | b"." => {}
+                b".." => {
+                    if visits.len() > 1 {
+                        visits.pop();
+                    }
+                }
+                _ => match step(visits.last().expect(ROOT_STAYS), &name, create)? {
+                    Step::Directory(visit) => visits.push(visit),
+                    Step::Symlink(target) => {
+                        symlinks += 1;
+                        if symlinks > MAX_SYMLINKS {
+                            return Err(Errno::LOOP.into());
+                        }
+                        // Absolute targets start again from the layer root.
+                        if target.starts_with(b"/") {
+                            visits.truncate(1);
+                        }
+                        pending
+                            .extend(target.split(|&byte| byte == b'/').rev().map(<[u8]>::to_vec));
+                    }
+                },
+            }
+        }
+
+        materialize(&mut visits, create, deferred)?;
+        let last = visits.pop().expect(ROOT_STAYS);
+        Ok(Level {
+            dir: last.dir.expect("materialize made every directory"),
+            lowers: last.lowers,
+        })
+    }
+
+    fn root_visit(&self) -> io::Result<Visit> {
+        let dir = self.dest.try_clone()?;
+        let mut lowers = Vec::new();
+        if !is_opaque(dir.as_fd()) {
+            for lower in &self.lowers {
+                lowers.push(lower.try_clone()?);
+                if is_opaque(lower.as_fd()) {
+                    break;
+                }
+            }
+        }
+        Ok(Visit {
+            dir: Some(dir),
+            lowers,
+            path: Vec::new(),
+        })
+    }
+}
+
+const ROOT_STAYS: &str = "the root of a walk is never popped";
+
+/// A directory met by a walk: its descriptor in this layer once it exists
+/// there, the same directory in the lower layers that show through it, and
+/// its path in the layer.
+struct Visit {
+    dir: Option<OwnedFd>,
+    lowers: Vec<OwnedFd>,
+    path: Vec<u8>,
+}
+
+enum Step {
+    Directory(Visit),
+    Symlink(Vec<u8>),
+}
+
+fn step(visit: &Visit, name: &[u8], create: bool) -> io::Result<Step> {
+    let path = join(&visit.path, name);
+    if let Some(dir) = &visit.dir {
+        match statat(dir, name, AtFlags::SYMLINK_NOFOLLOW) {
+            Ok(stat) => return step_in_dest(dir.as_fd(), &visit.lowers, name, &stat, create, path),
+            Err(Errno::NOENT) => {}
+            Err(errno) => return Err(errno.into()),
+        }
+    }
+
+    match lookup_lowers(&visit.lowers, name)? {
+        Lower::Symlink { target, .. } => Ok(Step::Symlink(target)),
+        Lower::Directories(lowers) => Ok(Step::Directory(Visit {
+            dir: None,
+            lowers,
+            path,
+        })),
+        Lower::Absent if create => Ok(Step::Directory(Visit {
+            dir: None,
+            lowers: Vec::new(),
+            path,
+        })),
+        Lower::Other { .. } => Err(Errno::NOTDIR.into()),
+        Lower::Absent => Err(Errno::NOENT.into()),
+    }
+}
+
+fn step_in_dest(
+    parent: BorrowedFd<'_>,
+    parent_lowers: &[OwnedFd],
+    name: &[u8],
+    stat: &rustix::fs::Stat,
+    create: bool,
+    path: Vec<u8>,
+) -> io::Result<Step> {
+    let (dir, lowers) = match FileType::from_raw_mode(stat.st_mode) {
+        FileType::Directory => {
+            let dir = open_dir(parent, name)?;
+            let lowers = if is_opaque(dir.as_fd()) {
+                Vec::new()
+            } else {
+                lower_directories(parent_lowers, name)?
+            };
+            (dir, lowers)
+        }
+        FileType::Symlink => {
+            let target = readlinkat(parent, name, Vec::new())?;
+            return Ok(Step::Symlink(target.into_bytes()));
+        }
+        _ if is_whiteout(stat) && create => {
+            // This layer deleted the directory below and now writes inside
+            // it: overlayfs makes such a directory opaque, and so do we.
+            rustix::fs::unlinkat(parent, name, AtFlags::empty())?;
+            let dir = make_directory(parent, name, &Metadata::implied_directory())?;
+            mark_opaque(dir.as_fd())?;
+            (dir, Vec::new())
+        }
+        _ if is_whiteout(stat) => return Err(Errno::NOENT.into()),
+        _ => return Err(Errno::NOTDIR.into()),
+    };
+    Ok(Step::Directory(Visit {
+        dir: Some(dir),
+        lowers,
+        path,
+    }))
+}
+
+/// Makes, in order, the directories of a finished walk that this layer
+/// lacks, copying their metadata from the top-most layer below that has
+/// them, as an overlayfs copy-up does.
+fn materialize(visits: &mut [Visit], create: bool, deferred: &mut Vec<DirTimes>) -> io::Result<()> {
+    for index in 1..visits.len() {
+        if visits[index].dir.is_some() {
+            continue;
+        }
+        if !create {
+            return Err(Errno::NOENT.into());
+        }
+        let (made, rest) = visits.split_at_mut(index);
+        let parent = made[index - 1]
+            .dir
+            .as_ref()
+            .expect("parents are made first");
+        let visit = &mut rest[0];
+        visit.dir = Some(copy_up_directory(parent.as_fd(), visit, deferred)?);
+    }
+    Ok(())
+}
+
+fn copy_up_directory(
+    parent: BorrowedFd<'_>,
+    visit: &Visit,
+    deferred: &mut Vec<DirTimes>,
+) -> io::Result<OwnedFd> {
+    let (_, name) = split(&visit.path);
+    let Some(lower) = visit.lowers.first() else {
+        return make_directory(parent, name, &Metadata::implied_directory());
+    };
+    let metadata = Metadata::from_fd(lower.as_fd())?;
+    let dir = make_directory(parent, name, &metadata)?;
+    deferred.push(DirTimes::new(&dir, &visit.path, &metadata.times)?);
+    Ok(dir)
+}
+
+/// Looks `name` up in the lower layers' copies of one directory, as overlayfs
+/// does: the top-most layer that has it decides what it is, and a directory
+/// merges with the directories below it until an opaque one, a whiteout or a
+/// non-directory.
+pub(crate) fn lookup_lowers(lowers: &[OwnedFd], name: &[u8]) -> io::Result<Lower> {
+    let mut directories = Vec::new();
+    for (layer, lower) in lowers.iter().enumerate() {
+        let stat = match statat(lower, name, AtFlags::SYMLINK_NOFOLLOW) {
+            Ok(stat) => stat,
+            Err(Errno::NOENT) => continue,
+            Err(errno) => return Err(errno.into()),
+        };
+        let file_type = FileType::from_raw_mode(stat.st_mode);
+        if file_type != FileType::Directory {
+            if !directories.is_empty() || is_whiteout(&stat) {
+                break;
+            }
+            if file_type == FileType::Symlink {
+                let target = readlinkat(lower, name, Vec::new())?.into_bytes();
+                return Ok(Lower::Symlink { layer, target });
+            }
+            return Ok(Lower::Other { layer });
+        }
+
+        let dir = open_dir(lower.as_fd(), name)?;
+        let is_last = is_opaque(dir.as_fd());
+        directories.push(dir);
+        if is_last {
+            break;
+        }
+    }
+    if directories.is_empty() {
+        Ok(Lower::Absent)
+    } else {
+        Ok(Lower::Directories(directories))
+    }
+}
+
+fn lower_directories(lowers: &[OwnedFd], name: &[u8]) -> io::Result<Vec<OwnedFd>> {
+    match lookup_lowers(lowers, name)? {
+        Lower::Directories(directories) => Ok(directories),
+        _ => Ok(Vec::new()),
+    }
+}
+
+/// Creates a directory with the given metadata, times aside.
+fn make_directory(parent: BorrowedFd<'_>, name: &[u8], metadata: &Metadata) -> io::Result<OwnedFd> {
+    mkdirat(parent, name, Mode::from_raw_mode(0o700))?;
+    let dir = open_dir(parent, name)?;
+    metadata
+        .apply_to_fd(dir.as_fd(), false)
+        .map_err(|failure| failure.source)?;
+    Ok(dir)
+}
+
+/// Opens a directory by name without following a symlink in its place.
+pub(crate) fn open_dir(parent: BorrowedFd<'_>, name: &[u8]) -> rustix::io::Result<OwnedFd> {
+    let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+    openat(parent, name, flags, Mode::empty())
+}
+
+fn open_directory(path: &Path) -> rustix::io::Result<OwnedFd> {
+    open(
+        path,
+        OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+        Mode::empty(),
+    )
+}
+
+fn join(location: &[u8], name: &[u8]) -> Vec<u8> {
+    let mut joined = Vec::with_capacity(location.len() + 1 + name.len());
+    joined.extend_from_slice(location);
+    if !joined.is_empty() {
+        joined.push(b'/');
+    }
+    joined.extend_from_slice(name);
+    joined
+}
