@@ -1,5 +1,6 @@
-//! The fixture images: `fixtures/build-images.sh` run once per machine (cached in
-//! `$FIXTURES_CACHE`, default `~/.cache/container-fixtures`), once per test process.
+//! The fixture images: `fixtures/build-images.sh`, run once per test process; it builds
+//! once per machine (cached in `$FIXTURES_CACHE`, default `~/.cache/container-fixtures`)
+//! and serialises builders with `flock $cache/lock`.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -27,7 +28,9 @@ pub fn fixture_layout() -> PathBuf {
 /// Same layout path.
 pub fn fixture_layout_with_debian() -> PathBuf {
     static LAYOUT: OnceLock<PathBuf> = OnceLock::new();
-    LAYOUT.get_or_init(|| build_layout(&["--with-debian"])).clone()
+    LAYOUT
+        .get_or_init(|| build_layout(&["--with-debian"]))
+        .clone()
 }
 
 /// The manifest (or index) digest `sha256:...` of fixture image `layout_ref`: what a
@@ -90,8 +93,15 @@ fn build_layout(options: &[&str]) -> PathBuf {
         .output()
         .unwrap_or_else(|e| panic!("cannot run bash {SCRIPT}: {e}"));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{SCRIPT} failed ({}):\n{stderr}", out.status);
+    assert!(
+        out.status.success(),
+        "{SCRIPT} failed ({}):\n{stderr}",
+        out.status
+    );
     let layout = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
-    assert!(layout.join("index.json").is_file(), "{SCRIPT} gave no layout:\n{stderr}");
+    assert!(
+        layout.join("index.json").is_file(),
+        "{SCRIPT} gave no layout:\n{stderr}"
+    );
     layout
 }

@@ -1,10 +1,12 @@
 //! Test harness for the `container` integration tests (`crates/cli/tests/`).
 //!
-//! - [`fixture_layout`]: the OCI layout of test images built by `fixtures/build-images.sh`.
+//! - [`fixture_layout`] (and [`fixture_layout_with_debian`]): the OCI layout of test images
+//!   built by `fixtures/build-images.sh`; [`fixture_digest`] reads a ref's digest from it.
 //! - [`Registry`]: a real `docker-registry` (distribution 2.8) on loopback, open, with
 //!   basic auth, or in `token` mode with a token issuer beside it.
 //! - [`TestEnv`] and [`run`]: a scratch store root and home per test, and the binary's
 //!   output captured for assertions.
+//! - [`http`]: a minimal HTTP/1.0 client to poke the registry and the token issuer.
 //!
 //! Everything started here is stopped and removed on `Drop`, also when a test panics.
 //! Tools come from Debian packages (docker-registry, skopeo, umoci, jq, busybox-static);
