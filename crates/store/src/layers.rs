@@ -36,21 +36,20 @@ pub(crate) fn read_record(layers: &Path, chain_id: &str) -> Option<LayerRecord> 
         .flatten()
 }
 
-/// Moves a finished, synced temporary directory into place, with its record.
-pub(crate) fn commit(
-    layers: &Path,
-    chain_id: &str,
-    temp: &Path,
-    record: &LayerRecord,
-) -> Result<()> {
-    let dir = layer_dir(layers, chain_id);
-    fsutil::write_json(&record_path(layers, chain_id), record)?;
-    // One syncfs for the whole tree: cheaper than a sync per file, and the rename below
-    // must not reach the disk before the files do.
-    let handle = std::fs::File::open(temp).map_err(StoreError::io("opening", temp))?;
-    rustix::fs::syncfs(&handle).map_err(|e| StoreError::io("syncing", temp)(e.into()))?;
-    std::fs::rename(temp, &dir).map_err(StoreError::io("renaming", &dir))?;
-    fsutil::sync_parent(&dir)
+/// Moves unpacked layers into place, bottom first, after one sync of the filesystem:
+/// cheaper than a sync per file, and no rename reaches the disk before the files do.
+pub(crate) fn commit_all(layers: &Path, unpacked: Vec<crate::pull::Unpacked>) -> Result<()> {
+    if unpacked.is_empty() {
+        return Ok(());
+    }
+    let handle = std::fs::File::open(layers).map_err(StoreError::io("opening", layers))?;
+    rustix::fs::syncfs(&handle).map_err(|e| StoreError::io("syncing", layers)(e.into()))?;
+    for layer in &unpacked {
+        let dir = layer_dir(layers, &layer.chain_id);
+        fsutil::write_json(&record_path(layers, &layer.chain_id), &layer.record)?;
+        std::fs::rename(&layer.temp, &dir).map_err(StoreError::io("renaming", &dir))?;
+    }
+    fsutil::sync_parent(&layer_dir(layers, &unpacked[0].chain_id))
 }
 
 /// Deletes an unpacked layer; returns the bytes it held.

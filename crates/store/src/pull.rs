@@ -249,7 +249,8 @@ impl Store {
         Ok(bytes)
     }
 
-    /// Downloads and unpacks every layer not yet in the store, in parallel.
+    /// Downloads and unpacks every layer not yet in the store, in parallel; then syncs
+    /// them all at once and moves them into `layers/`, bottom first.
     async fn fetch_layers(
         &self,
         session: Arc<Session>,
@@ -259,38 +260,46 @@ impl Store {
     ) -> Result<()> {
         let chains = chain_ids(&config.rootfs.diff_ids);
         let limit = Arc::new(Semaphore::new(PARALLEL_DOWNLOADS));
-        let mut below: Option<Arc<Signal>> = None;
+        let mut below: Vec<Arc<Signal>> = Vec::new();
         let mut tasks = Vec::new();
         for (i, descriptor) in manifest.layers().iter().enumerate() {
             let done = Arc::new(Signal::default());
-            let lowers = chains[..i]
-                .iter()
-                .rev()
-                .map(|c| self.layer_path(c))
-                .collect();
             let job = LayerJob {
                 store: self.clone(),
                 session: session.clone(),
                 descriptor: descriptor.clone(),
                 chain_id: chains[i].clone(),
                 diff_id: config.rootfs.diff_ids[i].clone(),
-                lowers,
                 below: below.clone(),
                 done: done.clone(),
                 events: events.clone(),
                 limit: limit.clone(),
             };
             tasks.push(tokio::spawn(job.run()));
-            below = Some(done);
+            below.push(done);
         }
+
         let mut first_error = None;
+        let mut unpacked = Vec::new();
         for task in tasks {
-            let result = task.await.map_err(StoreError::Task).and_then(|r| r);
-            if let Err(error) = result {
-                first_error.get_or_insert(error);
+            match task.await.map_err(StoreError::Task).and_then(|r| r) {
+                Ok(Some(layer)) => unpacked.push(layer),
+                Ok(None) => {}
+                Err(error) => {
+                    first_error.get_or_insert(error);
+                }
             }
         }
-        first_error.map_or(Ok(()), Err)
+        if let Some(error) = first_error {
+            for layer in unpacked {
+                let _ = std::fs::remove_dir_all(&layer.temp);
+            }
+            return Err(error);
+        }
+        let layers_dir = self.layers_dir();
+        tokio::task::spawn_blocking(move || layers::commit_all(&layers_dir, unpacked))
+            .await
+            .map_err(StoreError::Task)?
     }
 }
 
@@ -387,30 +396,28 @@ fn unreachable(session: &Session, error: std::io::Error) -> StoreError {
     .into()
 }
 
-/// Set once: whether a layer ended unpacked (`true`) or failed (`false`).
+/// Set once: where a layer can be read from (its final or temporary directory), or
+/// that it failed.
 #[derive(Default)]
 struct Signal {
-    state: Mutex<Option<bool>>,
+    state: Mutex<Option<Option<PathBuf>>>,
     changed: Condvar,
 }
 
 impl Signal {
-    fn set(&self, is_ok: bool) {
+    fn set(&self, outcome: Option<PathBuf>) {
         let mut state = self.state.lock().expect("no panics while holding the lock");
-        state.get_or_insert(is_ok);
+        state.get_or_insert(outcome);
         self.changed.notify_all();
     }
 
-    fn wait(&self) -> bool {
+    fn wait(&self) -> Option<PathBuf> {
         let mut state = self.state.lock().expect("no panics while holding the lock");
         loop {
-            if let Some(is_ok) = *state {
-                return is_ok;
+            if let Some(outcome) = &*state {
+                return outcome.clone();
             }
-            state = self
-                .changed
-                .wait(state)
-                .expect("no panics while holding the lock");
+            state = self.changed.wait(state).expect("no panics while holding the lock");
         }
     }
 }
@@ -422,60 +429,54 @@ struct LayerJob {
     descriptor: Descriptor,
     chain_id: String,
     diff_id: String,
-    lowers: Vec<PathBuf>,
-    below: Option<Arc<Signal>>,
+    /// The layers below, bottom first.
+    below: Vec<Arc<Signal>>,
     done: Arc<Signal>,
     events: Events,
     limit: Arc<Semaphore>,
 }
 
 impl LayerJob {
-    async fn run(self) -> Result<()> {
+    async fn run(self) -> Result<Option<Unpacked>> {
         let done = self.done.clone();
         let result = self.fetch().await;
-        done.set(result.is_ok());
+        if result.is_err() {
+            done.set(None);
+        }
         result
     }
 
     #[tracing::instrument(skip_all, fields(digest = %self.descriptor.digest()))]
-    async fn fetch(self) -> Result<()> {
+    async fn fetch(self) -> Result<Option<Unpacked>> {
         let digest = self.descriptor.digest().to_string();
         let lock_name = format!("layer-{}.lock", self.chain_id.trim_start_matches("sha256:"));
         let locks = self.store.locks_dir();
-        let _lock = tokio::task::spawn_blocking(move || lock::lock_exclusive(&locks, &lock_name))
+        let lock = tokio::task::spawn_blocking(move || lock::lock_exclusive(&locks, &lock_name))
             .await
             .map_err(StoreError::Task)??;
 
-        let layers_dir = self.store.layers_dir();
-        let is_unpacked = layers::is_complete(&layers_dir, &self.chain_id);
+        let final_dir = self.store.layer_path(&self.chain_id);
+        let is_unpacked = layers::is_complete(&self.store.layers_dir(), &self.chain_id);
         let has_blob = self.store.layout.has_blob(&digest);
-        if is_unpacked && has_blob {
-            tracing::debug!("layer already in the store");
-            (self.events)(PullEvent::Layer {
-                digest,
-                status: LayerStatus::Exists,
-            });
-            return Ok(());
-        }
         if is_unpacked {
             // Usable already: layers above need not wait for the blob.
-            self.done.set(true);
+            self.done.set(Some(final_dir));
         }
-        let _permit = self
-            .limit
-            .clone()
-            .acquire_owned()
-            .await
-            .expect("the semaphore is never closed");
+        if is_unpacked && has_blob {
+            tracing::debug!("layer already in the store");
+            (self.events)(PullEvent::Layer { digest, status: LayerStatus::Exists });
+            return Ok(None);
+        }
+        let _permit = self.limit.clone().acquire_owned().await.expect("the semaphore is never closed");
         if !has_blob {
-            return self.download(is_unpacked).await;
+            return self.download(is_unpacked, lock).await;
         }
         let path = self.store.layout.blob_path(&digest);
-        self.unpack_from(path, None).await
+        self.unpack_from(path, None, lock).await.map(Some)
     }
 
     /// Downloads the blob, and unpacks it as it arrives unless it is unpacked already.
-    async fn download(self, is_unpacked: bool) -> Result<()> {
+    async fn download(self, is_unpacked: bool, lock: lock::LockGuard) -> Result<Option<Unpacked>> {
         let digest = self.descriptor.digest().to_string();
         let mut writer = BlobWriter::create(&self.store.layout, &digest)?;
         let progress = Arc::new(Progress::default());
@@ -485,13 +486,12 @@ impl LayerJob {
         let events = self.events.clone();
         let session = self.session.clone();
         let total = self.descriptor.size();
-        let unpack = (!is_unpacked).then(|| {
-            let job = self.detach();
-            tokio::spawn(job.unpack_from(temp, Some(progress.clone())))
-        });
+        let unpack = match is_unpacked {
+            true => None,
+            false => Some(tokio::spawn(self.unpack_from(temp, Some(progress.clone()), lock))),
+        };
 
-        let result = match receive(&session, &digest, total, &mut writer, &progress, &events).await
-        {
+        let result = match receive(&session, &digest, total, &mut writer, &progress, &events).await {
             Ok(()) => writer.commit(&store_layout, &digest),
             Err(error) => {
                 writer.abort();
@@ -500,95 +500,83 @@ impl LayerJob {
         };
         progress.finish(result.is_ok());
         let unpacked = match unpack {
-            Some(task) => task.await.map_err(StoreError::Task).and_then(|r| r),
-            None => Ok(()),
+            Some(task) => task.await.map_err(StoreError::Task).and_then(|r| r).map(Some),
+            None => Ok(None),
         };
-        result?;
-        unpacked?;
-        events(PullEvent::Layer {
-            digest,
-            status: LayerStatus::Complete,
-        });
-        Ok(())
-    }
-
-    /// The parts of the job the unpacking task needs.
-    fn detach(&self) -> LayerJob {
-        LayerJob {
-            store: self.store.clone(),
-            session: self.session.clone(),
-            descriptor: self.descriptor.clone(),
-            chain_id: self.chain_id.clone(),
-            diff_id: self.diff_id.clone(),
-            lowers: self.lowers.clone(),
-            below: self.below.clone(),
-            done: self.done.clone(),
-            events: self.events.clone(),
-            limit: self.limit.clone(),
+        if let (Err(_), Ok(Some(layer))) = (&result, &unpacked) {
+            let _ = std::fs::remove_dir_all(&layer.temp);
         }
+        result?;
+        let unpacked = unpacked?;
+        events(PullEvent::Layer { digest, status: LayerStatus::Complete });
+        Ok(unpacked)
     }
 
     /// Unpacks the blob in `path` (complete, or still being written) once the layers
-    /// below are in place, checks its diff ID, and moves it into `layers/`.
-    async fn unpack_from(self, path: PathBuf, progress: Option<Arc<Progress>>) -> Result<()> {
+    /// below are readable, and checks its diff ID. The result waits in a temporary
+    /// directory, which layers above may already use as their lower.
+    async fn unpack_from(
+        self,
+        path: PathBuf,
+        progress: Option<Arc<Progress>>,
+        lock: lock::LockGuard,
+    ) -> Result<Unpacked> {
         let digest = self.descriptor.digest().to_string();
         let file = File::open(&path).map_err(StoreError::io("reading", &path))?;
         let source: Box<dyn std::io::Read + Send> = match progress {
             Some(progress) => Box::new(FollowReader::new(file, progress)),
             None => Box::new(std::io::BufReader::with_capacity(1 << 17, file)),
         };
-        let layers_dir = self.store.layers_dir();
-        let temp = fsutil::temp_path_for(&layers::layer_dir(&layers_dir, &self.chain_id));
-        let (below, lowers, diff_id, chain_id) = (
-            self.below.clone(),
-            self.lowers.clone(),
-            self.diff_id.clone(),
-            self.chain_id.clone(),
-        );
-        let events = self.events.clone();
+        let temp = fsutil::temp_path_for(&self.store.layer_path(&self.chain_id));
+        let job = self;
 
-        let outcome = tokio::task::spawn_blocking(move || -> Result<()> {
-            if let Some(below) = below
-                && !below.wait()
-            {
-                return Err(invalid("layer", &digest, "a layer below it failed"));
+        let outcome = tokio::task::spawn_blocking(move || -> Result<Unpacked> {
+            let mut lowers = Vec::with_capacity(job.below.len());
+            for below in job.below.iter().rev() {
+                let Some(path) = below.wait() else {
+                    return Err(invalid("layer", &digest, "a layer below it failed"));
+                };
+                lowers.push(path);
             }
             fsutil::create_dir_all(&temp)?;
-            let applied = container_layer::apply(source, &temp, &lowers).map_err(|source| {
-                StoreError::Layer {
-                    digest: digest.clone(),
-                    source,
+            let applied = container_layer::apply(source, &temp, &lowers)
+                .map_err(|source| StoreError::Layer { digest: digest.clone(), source })
+                .and_then(|applied| check_diff_id(applied, &job.diff_id));
+            let record = match applied {
+                Ok(applied) => LayerRecord { diff_id: job.diff_id.clone(), size: applied.unpacked_size },
+                Err(error) => {
+                    let _ = std::fs::remove_dir_all(&temp);
+                    return Err(error);
                 }
-            });
-            let result = applied.and_then(|applied| {
-                if applied.diff_id != diff_id {
-                    let actual = applied.diff_id;
-                    return Err(StoreError::DigestMismatch {
-                        what: "layer content",
-                        digest: diff_id,
-                        actual,
-                    });
-                }
-                let record = LayerRecord {
-                    diff_id,
-                    size: applied.unpacked_size,
-                };
-                layers::commit(&layers_dir, &chain_id, &temp, &record)
-            });
-            if result.is_err() {
-                let _ = std::fs::remove_dir_all(&temp);
-            }
-            events(PullEvent::Layer {
-                digest,
-                status: LayerStatus::Extracting,
-            });
-            result
+            };
+            job.done.set(Some(temp.clone()));
+            (job.events)(PullEvent::Layer { digest, status: LayerStatus::Extracting });
+            Ok(Unpacked { temp, chain_id: job.chain_id.clone(), record, _lock: lock })
         })
         .await
         .map_err(StoreError::Task)?;
-        self.done.set(outcome.is_ok());
         outcome
     }
+}
+
+fn check_diff_id(
+    applied: container_layer::Applied,
+    diff_id: &str,
+) -> Result<container_layer::Applied> {
+    if applied.diff_id != diff_id {
+        let (digest, actual) = (diff_id.to_owned(), applied.diff_id);
+        return Err(StoreError::DigestMismatch { what: "layer content", digest, actual });
+    }
+    Ok(applied)
+}
+
+/// A layer unpacked into a temporary directory, waiting to be synced and moved into
+/// place. Its lock is held until then, so a concurrent pull waits for it.
+pub(crate) struct Unpacked {
+    pub temp: PathBuf,
+    pub chain_id: String,
+    pub record: LayerRecord,
+    _lock: lock::LockGuard,
 }
 
 /// Streams the blob into `writer`, resuming where it broke off when the connection drops.
