@@ -12,6 +12,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let lowers: Vec<PathBuf> = args.collect();
 
     let started = Instant::now();
+    if std::env::var_os("DIFF_ID_ONLY").is_some() {
+        let (diff_id, size) = container_layer::diff_id_of(std::fs::File::open(&blob)?)?;
+        #[allow(clippy::print_stdout, reason = "an example's output")]
+        {
+            println!("{diff_id} {size} {:?}", started.elapsed());
+        }
+        return Ok(());
+    }
     let applied = container_layer::apply(std::fs::File::open(blob)?, &dest, &lowers)?;
     let elapsed = started.elapsed();
     #[allow(clippy::print_stdout, reason = "an example's output")]

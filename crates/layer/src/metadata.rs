@@ -21,6 +21,9 @@ use crate::error::{LayerError, lossy};
 /// write them.
 const PAX_XATTR: &[u8] = b"SCHILY.xattr.";
 
+/// The prefix of the PAX records of GNU's sparse file formats 0.1 and 1.0.
+const PAX_SPARSE: &[u8] = b"GNU.sparse.";
+
 /// Extended attributes that only overlayfs (and this crate) may write.
 pub(crate) const OVERLAY_XATTR: &[u8] = b"trusted.overlay.";
 
@@ -104,6 +107,14 @@ impl Metadata {
     }
 
     fn add_pax_xattr(&mut self, key: &[u8], value: &[u8], path: &[u8]) -> Result<(), LayerError> {
+        // The tar crate reads GNU's old sparse headers but not the PAX forms,
+        // whose data would be written as it is stored, map and all.
+        if key.starts_with(PAX_SPARSE) {
+            return Err(LayerError::Unsupported {
+                entry: lossy(path),
+                what: "a sparse file in PAX format".to_owned(),
+            });
+        }
         let Some(name) = key.strip_prefix(PAX_XATTR) else {
             return Ok(());
         };
@@ -382,6 +393,15 @@ mod tests {
         for invalid in ["", ".5", "1.x", "abc", "1e5", "-"] {
             assert!(pax_time(invalid.as_bytes()).is_err(), "{invalid:?}");
         }
+    }
+
+    #[test]
+    fn empty_numeric_fields_read_as_zero() {
+        let unparsable = || Err(io::Error::other("not a number"));
+        assert_eq!(numeric(unparsable(), b"\0\0\0\0").unwrap(), 0);
+        assert_eq!(numeric(unparsable(), b"   \0").unwrap(), 0);
+        assert!(numeric(unparsable(), b"12x\0").is_err());
+        assert_eq!(numeric(Ok(7), b"0000007\0").unwrap(), 7);
     }
 
     #[test]

@@ -49,8 +49,11 @@ impl Unpacker {
         &mut self,
         entry: &mut tar::Entry<'_, R>,
     ) -> Result<(), LayerError> {
-        clean(&entry.path_bytes(), &mut self.path);
-        let kind = entry.header().entry_type();
+        let raw_path = entry.path_bytes();
+        clean(&raw_path, &mut self.path);
+        let kind = entry_type(entry.header(), &raw_path);
+        drop(raw_path);
+        tracing::trace!(entry = %lossy(&self.path), ?kind, "applying entry");
         if kind == EntryType::XGlobalHeader {
             tracing::debug!("pax global header ignored");
             return Ok(());
@@ -296,6 +299,18 @@ fn apply_marker(
             root.forget();
             Ok(())
         }
+    }
+}
+
+/// The entry's type. Pre-POSIX tars marked directories only by a trailing
+/// `/` on a regular file's name (type `\0`), which Go's archive/tar, and so
+/// Docker, still reads as a directory.
+fn entry_type(header: &tar::Header, raw_path: &[u8]) -> EntryType {
+    let is_old_directory = header.as_old().linkflag[0] == 0 && raw_path.ends_with(b"/");
+    if is_old_directory {
+        EntryType::Directory
+    } else {
+        header.entry_type()
     }
 }
 

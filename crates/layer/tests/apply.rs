@@ -42,6 +42,15 @@ fn writes_files_directories_and_symlinks() {
 }
 
 #[test]
+fn old_style_directories_are_directories() {
+    let mut old = Layer::header("old/", EntryType::Regular, 0o755);
+    old.as_old_mut().linkflag[0] = 0;
+    let layer = Layer::new().append(old, b"").file("old/child", b"c");
+    let (dest, _) = apply_one(layer);
+    assert_eq!(list(&dest.path().join("old")), ["child"]);
+}
+
+#[test]
 fn sets_owner_mode_and_times() {
     let mut header = Layer::header("bin/su", EntryType::Regular, 0o4755);
     header.set_uid(1000);
@@ -147,6 +156,37 @@ fn pax_extended_attributes_are_set() {
         b"\x00\x01"
     );
     assert_eq!(xattr(&dest.path().join("d"), "user.dir").unwrap(), b"yes");
+}
+
+#[test]
+fn symlinks_and_devices_get_extended_attributes() {
+    let mut null = Layer::header("null", EntryType::Char, 0o666);
+    null.set_device_major(1).unwrap();
+    null.set_device_minor(3).unwrap();
+    let layer = Layer::new()
+        .pax(&[("SCHILY.xattr.trusted.note", b"link")])
+        .symlink("link", "/nowhere")
+        .pax(&[("SCHILY.xattr.trusted.note", b"device")])
+        .append(null, b"");
+    let (dest, _) = apply_one(layer);
+
+    assert_eq!(
+        xattr(&dest.path().join("link"), "trusted.note").unwrap(),
+        b"link"
+    );
+    assert_eq!(
+        xattr(&dest.path().join("null"), "trusted.note").unwrap(),
+        b"device"
+    );
+}
+
+#[test]
+fn pax_sparse_files_are_refused() {
+    let layer = Layer::new()
+        .pax(&[("GNU.sparse.major", b"1"), ("GNU.sparse.minor", b"0")])
+        .file("sparse", b"map and data");
+    let error = apply_error(layer);
+    assert!(matches!(error, LayerError::Unsupported { .. }), "{error:?}");
 }
 
 #[test]
@@ -438,4 +478,40 @@ fn stack_helper_applies_in_order() {
     ]);
     assert_eq!(list(stack.layer(0)), ["a"]);
     assert_eq!(list(stack.layer(1)), ["b"]);
+}
+
+/// Damaged tars give errors or partial layers, never a panic.
+#[test]
+fn damaged_tars_never_panic() {
+    let original = Layer::new()
+        .dir("etc/")
+        .file("etc/passwd", b"root")
+        .symlink("etc/link", "/etc/passwd")
+        .hardlink("etc/hard", "etc/passwd")
+        .marker("etc/.wh.old")
+        .pax(&[("mtime", b"1.5"), ("SCHILY.xattr.user.a", b"b")])
+        .file("f", &[1; 700])
+        .bytes();
+    let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    for _ in 0..300 {
+        let mut tar = original.clone();
+        for _ in 0..1 + next() % 4 {
+            let at = (next() % tar.len() as u64) as usize;
+            tar[at] = next() as u8;
+        }
+        let cut = (next() % tar.len() as u64) as usize;
+        let blob = if next() % 4 == 0 {
+            &tar[..cut]
+        } else {
+            &tar[..]
+        };
+        let dest = tempfile::tempdir().unwrap();
+        let _ = apply(blob, dest.path(), &[]);
+    }
 }

@@ -219,6 +219,37 @@ fn hard_link_to_a_lower_file_copies_it_up() {
     assert_eq!(fs::read(merged.path().join("bin/sh")).unwrap(), b"elf");
 }
 
+/// Both the link and its target may go through a symlink of a lower layer.
+#[test]
+fn hard_link_through_lower_symlinks() {
+    let l1 = Layer::new()
+        .dir("usr/")
+        .dir("usr/lib/")
+        .file("usr/lib/libc.so", b"libc")
+        .symlink("lib", "usr/lib")
+        .bytes();
+    let l2 = Layer::new()
+        .hardlink("lib/libc.so.6", "lib/libc.so")
+        .bytes();
+    let stack = Stack::apply(&[l1, l2]);
+
+    let layer = stack.layer(1);
+    assert_eq!(
+        tree(layer),
+        ["usr/", "usr/lib/", "usr/lib/libc.so", "usr/lib/libc.so.6"]
+    );
+    let target = fs::metadata(layer.join("usr/lib/libc.so")).unwrap();
+    assert_eq!(
+        fs::metadata(layer.join("usr/lib/libc.so.6")).unwrap().ino(),
+        target.ino()
+    );
+    let merged = stack.mount();
+    assert_eq!(
+        fs::read(merged.path().join("lib/libc.so.6")).unwrap(),
+        b"libc"
+    );
+}
+
 /// A hard link to a file deleted below is an error, not a link to the
 /// whiteout.
 #[test]
