@@ -64,7 +64,10 @@ fn for_registry(error: &RegistryError) -> Option<String> {
         }
         RegistryError::Tls { .. } => {
             "put the registry's CA certificate in /etc/container/certs.d/HOST/ca.crt, \
-             or mark it insecure in /etc/container/config.toml"
+             or pass `--tls-verify=false` if you trust the network"
+        }
+        RegistryError::PlainHttp { .. } => {
+            "if the registry serves plain HTTP, mark it insecure in /etc/container/config.toml"
         }
         RegistryError::Schema1 { .. } => {
             "push the image again with a current tool; schema 1 was retired in 2019"

@@ -14,7 +14,10 @@ fn login(env: &TestEnv, registry: &Registry, password: &str) {
     let auth = base64::engine::general_purpose::STANDARD.encode(format!("{USER}:{password}"));
     let dir = env.docker_config_dir();
     std::fs::create_dir_all(&dir).unwrap();
-    let json = format!(r#"{{"auths":{{"{}":{{"auth":"{auth}"}}}}}}"#, registry.addr());
+    let json = format!(
+        r#"{{"auths":{{"{}":{{"auth":"{auth}"}}}}}}"#,
+        registry.addr()
+    );
     std::fs::write(dir.join("config.json"), json).unwrap();
 }
 
@@ -27,7 +30,12 @@ fn basic_auth_uses_docker_config_credentials() {
     let anonymous = TestEnv::new();
     let refused = container(&anonymous, &["pull", &name]);
     refused.code_is(1);
-    assert!(refused.stderr.contains("was not found or access was denied"), "{refused}");
+    assert!(
+        refused
+            .stderr
+            .contains("was not found or access was denied"),
+        "{refused}"
+    );
 
     let env = TestEnv::new();
     login(&env, &registry, PASSWORD);
@@ -62,7 +70,10 @@ fn bearer_token_flow_is_anonymous_without_credentials_and_fails_cleanly() {
     let env = TestEnv::new();
     let output = container(&env, &["pull", &name]);
     output.code_is(1);
-    assert!(output.stderr.contains("was not found or access was denied"), "{output}");
+    assert!(
+        output.stderr.contains("was not found or access was denied"),
+        "{output}"
+    );
     let requests = registry.token_requests();
     assert!(requests.iter().all(|r| !r.had_credentials), "{requests:?}");
 }
@@ -73,7 +84,10 @@ fn wrong_password_is_refused_by_the_token_endpoint() {
     registry.load("busybox-1.35", "library/busybox:1");
     let env = TestEnv::new();
     login(&env, &registry, "wrong");
-    let output = container(&env, &["pull", &format!("{}/library/busybox:1", registry.addr())]);
+    let output = container(
+        &env,
+        &["pull", &format!("{}/library/busybox:1", registry.addr())],
+    );
     output.code_is(1);
     assert!(output.stderr.contains("authentication with"), "{output}");
     assert!(output.stderr.contains("status 401"), "{output}");

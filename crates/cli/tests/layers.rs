@@ -9,10 +9,22 @@ use container_test_support::{Registry, TestEnv};
 
 fn layer_dirs(env: &TestEnv, name: &str) -> Vec<std::path::PathBuf> {
     let image = inspect(env, name);
-    let diff_ids: Vec<String> =
-        image["RootFS"]["Layers"].as_array().unwrap().iter().map(|d| d.as_str().unwrap().to_owned()).collect();
+    let diff_ids: Vec<String> = image["RootFS"]["Layers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d.as_str().unwrap().to_owned())
+        .collect();
     let chains = container_store::chain_ids(&diff_ids);
-    chains.iter().map(|c| env.root.path().join("layers").join(c.trim_start_matches("sha256:"))).collect()
+    chains
+        .iter()
+        .map(|c| {
+            env.root
+                .path()
+                .join("layers")
+                .join(c.trim_start_matches("sha256:"))
+        })
+        .collect()
 }
 
 #[test]
@@ -38,7 +50,10 @@ fn whiteouts_become_overlay_whiteouts() {
     assert_eq!(dirs.len(), 2);
     for path in ["etc/hostname", "opt", ".hidden", "etc/nothere"] {
         let meta = std::fs::symlink_metadata(dirs[1].join(path)).unwrap();
-        assert!(meta.file_type().is_char_device() && meta.rdev() == 0, "{path}");
+        assert!(
+            meta.file_type().is_char_device() && meta.rdev() == 0,
+            "{path}"
+        );
     }
     assert!(!dirs[1].join("etc/.wh.hostname").exists());
     assert!(dirs[0].join("etc/passwd").is_file());
@@ -57,8 +72,14 @@ fn an_absolute_symlink_in_a_layer_cannot_write_outside_it() {
         .map(|e| e.file_name().to_string_lossy().into_owned())
         .collect();
     assert_eq!(written.len(), 1, "{written:?}");
-    assert!(!std::path::Path::new("/etc").join(&written[0]).exists(), "the host's /etc was written");
-    assert_eq!(std::fs::read_link(dirs[0].join("localetc")).unwrap(), std::path::Path::new("/etc"));
+    assert!(
+        !std::path::Path::new("/etc").join(&written[0]).exists(),
+        "the host's /etc was written"
+    );
+    assert_eq!(
+        std::fs::read_link(dirs[0].join("localetc")).unwrap(),
+        std::path::Path::new("/etc")
+    );
 }
 
 #[test]
@@ -77,7 +98,10 @@ fn a_layer_that_does_not_match_its_diff_id_fails_and_leaves_nothing() {
     let env = mirrored_env(&registry);
     let output = container(&env, &["pull", "bad:1"]);
     output.code_is(1);
-    assert!(output.stderr.contains("does not match its digest"), "{output}");
+    assert!(
+        output.stderr.contains("does not match its digest"),
+        "{output}"
+    );
     assert_eq!(container(&env, &["images", "-q"]).stdout, "");
     let layers: Vec<String> = common::entries(&env.root.path().join("layers"))
         .into_iter()
@@ -95,6 +119,7 @@ fn an_opaque_marker_after_new_entries_hides_only_lower_content() {
     let dirs = layer_dirs(&env, "opaque:1");
     assert!(dirs[1].join("a/new").is_file());
     assert!(!dirs[1].join("a/.wh..wh..opq").exists());
-    let opaque = rustix::fs::getxattr(dirs[1].join("a"), "trusted.overlay.opaque", &mut [0u8; 8]).unwrap();
+    let opaque =
+        rustix::fs::getxattr(dirs[1].join("a"), "trusted.overlay.opaque", &mut [0u8; 8]).unwrap();
     assert_eq!(opaque, 1);
 }

@@ -14,7 +14,10 @@ fn tag_then_rmi_untags_and_deletes_the_last_name() {
 
     container(&env, &["tag", "busybox:latest", "mine:1"]).success();
     assert_eq!(inspect(&env, "mine:1")["Id"], id.as_str());
-    let names = container(&env, &["image", "ls", "--format", "{{.Repository}}:{{.Tag}}"]);
+    let names = container(
+        &env,
+        &["image", "ls", "--format", "{{.Repository}}:{{.Tag}}"],
+    );
     let mut names: Vec<&str> = names.stdout.lines().collect();
     names.sort();
     assert_eq!(names, ["busybox:latest", "mine:1"]);
@@ -27,12 +30,20 @@ fn tag_then_rmi_untags_and_deletes_the_last_name() {
     let untag = container(&env, &["rmi", "mine:1"]);
     assert_eq!(untag.success().stdout, "Untagged: mine:1\n");
     let delete = container(&env, &["image", "rm", "busybox"]);
-    assert_eq!(delete.success().stdout, format!("Untagged: busybox:latest\nDeleted: {id}\n"));
+    assert_eq!(
+        delete.success().stdout,
+        format!("Untagged: busybox:latest\nDeleted: {id}\n")
+    );
 
     assert_eq!(container(&env, &["images", "-q"]).success().stdout, "");
     assert!(entries(&env.root.path().join("content/blobs/sha256")).is_empty());
     let layers = entries(&env.root.path().join("layers"));
-    assert!(layers.iter().all(|n| n.ends_with(".lock") || n.starts_with(".tmp")), "{layers:?}");
+    assert!(
+        layers
+            .iter()
+            .all(|n| n.ends_with(".lock") || n.starts_with(".tmp")),
+        "{layers:?}"
+    );
 }
 
 #[test]
@@ -44,14 +55,31 @@ fn a_moved_tag_leaves_a_dangling_image_that_prune_removes() {
     registry.load("busybox-1.35", "library/moving:1");
     container(&env, &["pull", "-q", "moving:1"]).success();
 
-    let dangling = container(&env, &["images", "--filter", "dangling=true", "--format", "{{.Repository}} {{.Tag}}"]);
+    let dangling = container(
+        &env,
+        &[
+            "images",
+            "--filter",
+            "dangling=true",
+            "--format",
+            "{{.Repository}} {{.Tag}}",
+        ],
+    );
     assert_eq!(dangling.success().stdout, "<none> <none>\n", "{dangling}");
 
     let prune = container(&env, &["image", "prune", "-f"]);
     prune.success();
-    assert!(prune.stdout.starts_with("Deleted Images:\nDeleted: sha256:"), "{prune}");
+    assert!(
+        prune
+            .stdout
+            .starts_with("Deleted Images:\nDeleted: sha256:"),
+        "{prune}"
+    );
     assert!(prune.stdout.contains("Total reclaimed space: "), "{prune}");
-    assert_eq!(container(&env, &["images", "--format", "{{.Repository}}:{{.Tag}}"]).stdout, "moving:1\n");
+    assert_eq!(
+        container(&env, &["images", "--format", "{{.Repository}}:{{.Tag}}"]).stdout,
+        "moving:1\n"
+    );
 
     let all = container(&env, &["image", "prune", "-a", "-f"]);
     assert!(all.success().stdout.contains("Untagged: moving:1"), "{all}");
@@ -65,12 +93,30 @@ fn filters_and_digests() {
     container(&env, &["pull", "-q", "busybox:1.35"]).success();
     container(&env, &["tag", "busybox:1.35", "other/name:2"]).success();
 
-    let by_reference = container(&env, &["images", "--filter", "reference=other/*", "--format", "{{.Repository}}"]);
+    let by_reference = container(
+        &env,
+        &[
+            "images",
+            "--filter",
+            "reference=other/*",
+            "--format",
+            "{{.Repository}}",
+        ],
+    );
     assert_eq!(by_reference.success().stdout, "other/name\n");
     let positional = container(&env, &["images", "busybox", "--format", "{{.Tag}}"]);
     assert_eq!(positional.success().stdout, "1.35\n");
     let digests = container(&env, &["images", "--digests"]);
-    assert!(digests.success().stdout.lines().next().unwrap().contains("DIGEST"), "{digests}");
+    assert!(
+        digests
+            .success()
+            .stdout
+            .lines()
+            .next()
+            .unwrap()
+            .contains("DIGEST"),
+        "{digests}"
+    );
     assert!(digests.stdout.contains("sha256:"), "{digests}");
     let json = container(&env, &["images", "--format", "json"]);
     for line in json.success().stdout.lines() {
@@ -99,7 +145,10 @@ fn missing_image_names_what_was_asked() {
     let env = TestEnv::new();
     let output = container(&env, &["inspect", "nothing:here"]);
     output.code_is(1);
-    assert!(output.stderr.contains("no such image: `nothing:here`"), "{output}");
+    assert!(
+        output.stderr.contains("no such image: `nothing:here`"),
+        "{output}"
+    );
     assert_eq!(output.stdout.trim(), "[]");
     container(&env, &["rmi", "-f", "nothing:here"]).success();
 }
@@ -114,9 +163,16 @@ fn completion_and_system_commands() {
     let info = container(&env, &["system", "info", "--format", "json"]);
     let info: serde_json::Value = serde_json::from_str(&info.success().stdout).unwrap();
     assert_eq!(info["Images"], 0);
-    assert!(info["Checks"].as_array().is_some_and(|c| c.iter().any(|c| c["Name"] == "overlayfs")));
+    assert!(
+        info["Checks"]
+            .as_array()
+            .is_some_and(|c| c.iter().any(|c| c["Name"] == "overlayfs"))
+    );
     container(&env, &["system", "start"]).success();
     container(&env, &["system", "stop"]).success();
     let version = container(&env, &["--version"]);
-    assert!(version.success().stdout.starts_with("container "), "{version}");
+    assert!(
+        version.success().stdout.starts_with("container "),
+        "{version}"
+    );
 }

@@ -12,15 +12,30 @@ fn pull_short_name_through_docker_io_mirror() {
 
     let output = container(&env, &["pull", "busybox"]);
     output.success();
-    assert_eq!(output.stdout.trim(), "docker.io/library/busybox:latest", "{output}");
+    assert_eq!(
+        output.stdout.trim(),
+        "docker.io/library/busybox:latest",
+        "{output}"
+    );
     assert!(output.stderr.contains("Digest: sha256:"), "{output}");
 
     let images = container(&env, &["images"]);
     images.success();
     let lines: Vec<&str> = images.stdout.lines().collect();
-    let header: Vec<&str> = lines[0].split("   ").map(str::trim).filter(|c| !c.is_empty()).collect();
-    assert_eq!(header, ["REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE"], "{images}");
-    assert!(lines[1].starts_with("busybox "), "listings show the familiar name\n{images}");
+    let header: Vec<&str> = lines[0]
+        .split("   ")
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .collect();
+    assert_eq!(
+        header,
+        ["REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE"],
+        "{images}"
+    );
+    assert!(
+        lines[1].starts_with("busybox "),
+        "listings show the familiar name\n{images}"
+    );
     assert!(lines[1].contains(" latest "), "{images}");
 
     let template = container(&env, &["images", "--format", "{{.Repository}}:{{.Tag}}"]);
@@ -34,7 +49,10 @@ fn inspect_shows_full_names_platform_config_and_layers() {
     container(&env, &["pull", "-q", "busybox"]).success();
 
     let image = inspect(&env, "busybox:latest");
-    assert_eq!(image["RepoTags"], serde_json::json!(["docker.io/library/busybox:latest"]));
+    assert_eq!(
+        image["RepoTags"],
+        serde_json::json!(["docker.io/library/busybox:latest"])
+    );
     assert_eq!(image["Os"], "linux");
     assert_eq!(image["Architecture"], "amd64");
     assert_eq!(image["Config"]["Cmd"], serde_json::json!(["sh"]));
@@ -59,7 +77,10 @@ fn pull_by_registry_host_keeps_the_host_in_listings() {
     output.success();
     assert_eq!(output.stdout.trim(), name);
     let listed = container(&env, &["images", "--format", "{{.Repository}} {{.Tag}}"]);
-    assert_eq!(listed.success().stdout, format!("{}/library/busybox 1.35\n", registry.addr()));
+    assert_eq!(
+        listed.success().stdout,
+        format!("{}/library/busybox 1.35\n", registry.addr())
+    );
 }
 
 #[test]
@@ -69,11 +90,19 @@ fn missing_image_is_one_clear_error_with_a_hint() {
     let output = container(&env, &["pull", "non-existent-image-123"]);
     output.code_is(1);
     assert!(
-        output.stderr.contains("`docker.io/library/non-existent-image-123:latest` was not found or access was denied"),
+        output.stderr.contains(
+            "`docker.io/library/non-existent-image-123:latest` was not found or access was denied"
+        ),
         "{output}"
     );
-    assert!(output.stderr.contains("hint: check the image name"), "{output}");
-    assert_eq!(entries(&env.root.path().join("layers")), Vec::<String>::new());
+    assert!(
+        output.stderr.contains("hint: check the image name"),
+        "{output}"
+    );
+    assert_eq!(
+        entries(&env.root.path().join("layers")),
+        Vec::<String>::new()
+    );
 }
 
 #[test]
@@ -82,14 +111,24 @@ fn unreachable_registry_is_one_clear_error() {
     // Port 1 on loopback: nothing listens there.
     let output = container(&env, &["pull", "127.0.0.1:1/library/busybox"]);
     output.code_is(1);
-    assert!(output.stderr.contains("registry 127.0.0.1:1 is unreachable"), "{output}");
+    assert!(
+        output
+            .stderr
+            .contains("registry 127.0.0.1:1 is unreachable"),
+        "{output}"
+    );
     assert!(output.stderr.contains("hint:"), "{output}");
 }
 
 #[test]
 fn malformed_reference_is_refused_before_any_request() {
     let env = TestEnv::new();
-    for name in ["docker.io/library/Alpine", "alpine:bad tag", "a@sha256:short", &"f".repeat(64)] {
+    for name in [
+        "docker.io/library/Alpine",
+        "alpine:bad tag",
+        "a@sha256:short",
+        &"f".repeat(64),
+    ] {
         let output = container(&env, &["pull", name]);
         output.code_is(1);
         assert!(output.stderr.starts_with("error: invalid"), "{output}");
@@ -122,8 +161,18 @@ fn eight_concurrent_pulls_all_succeed_and_store_one_copy() {
         .collect();
     assert_eq!(layers.len(), 1, "one unpacked layer: {layers:?}");
     // manifest, config and one layer
-    assert_eq!(entries(&env.root.path().join("content/blobs/sha256")).len(), 3);
-    assert_eq!(container(&env, &["images", "-q"]).success().stdout.lines().count(), 1);
+    assert_eq!(
+        entries(&env.root.path().join("content/blobs/sha256")).len(),
+        3
+    );
+    assert_eq!(
+        container(&env, &["images", "-q"])
+            .success()
+            .stdout
+            .lines()
+            .count(),
+        1
+    );
 }
 
 #[test]
@@ -132,7 +181,10 @@ fn skopeo_can_copy_from_the_store() {
     let env = mirrored_env(&registry);
     container(&env, &["pull", "-q", "busybox"]).success();
     let out = tempfile::tempdir().unwrap();
-    let source = format!("oci:{}:docker.io/library/busybox:latest", env.root.path().join("content").display());
+    let source = format!(
+        "oci:{}:docker.io/library/busybox:latest",
+        env.root.path().join("content").display()
+    );
     let destination = format!("oci:{}:copy", out.path().display());
     let mut skopeo = std::process::Command::new("skopeo");
     skopeo.args(["copy", "-q", &source, &destination]);
@@ -149,13 +201,20 @@ fn index_picks_the_host_platform_or_the_one_asked_for() {
     assert_eq!(inspect(&env, "multi:1")["Architecture"], "amd64");
 
     let other = mirrored_env(&registry);
-    container(&other, &["pull", "-q", "--platform", "linux/arm64", "multi:1"]).success();
+    container(
+        &other,
+        &["pull", "-q", "--platform", "linux/arm64", "multi:1"],
+    )
+    .success();
     let image = inspect(&other, "multi:1");
     assert_eq!(image["Architecture"], "arm64");
 
     let none = container(&other, &["pull", "--platform", "linux/riscv64", "multi:1"]);
     none.code_is(1);
-    assert!(none.stderr.contains("no image for platform linux/riscv64"), "{none}");
+    assert!(
+        none.stderr.contains("no image for platform linux/riscv64"),
+        "{none}"
+    );
 }
 
 #[test]
@@ -166,6 +225,26 @@ fn docker_v2s2_and_oci_manifests_both_pull() {
     let env = mirrored_env(&registry);
     for name in ["v2s2:1", "oci:1"] {
         container(&env, &["pull", "-q", name]).success();
-        assert_eq!(inspect(&env, name)["Config"]["Cmd"], serde_json::json!(["sh"]));
+        assert_eq!(
+            inspect(&env, name)["Config"]["Cmd"],
+            serde_json::json!(["sh"])
+        );
     }
+}
+
+#[test]
+fn layers_shared_between_images_are_stored_once() {
+    // multi:1's amd64 image is busybox's layer under another config.
+    let registry = busybox_registry();
+    registry.load("multi-1", "library/multi:1");
+    let env = mirrored_env(&registry);
+    container(&env, &["pull", "-q", "busybox"]).success();
+    let output = container(&env, &["pull", "multi:1"]);
+    output.success();
+    assert!(output.stderr.contains("Already exists"), "{output}");
+    let layers: Vec<String> = entries(&env.root.path().join("layers"))
+        .into_iter()
+        .filter(|n| !n.ends_with(".lock") && !n.ends_with(".json"))
+        .collect();
+    assert_eq!(layers.len(), 1, "{layers:?}");
 }

@@ -14,8 +14,9 @@
 //! insecure = true
 //! ```
 //!
-//! Loopback registries (`localhost`, `127.0.0.0/8`, `[::1]`) are insecure without being
-//! listed, as in Docker.
+//! Loopback registries (`localhost`, `127.0.0.0/8`, `[::1]`) may answer in plain HTTP
+//! without being listed, as in Docker; when they speak HTTPS, their certificate is
+//! checked unless they are listed as insecure.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -91,6 +92,13 @@ pub struct Endpoint {
     pub is_insecure: bool,
 }
 
+impl Endpoint {
+    /// Whether plain HTTP may be used when the host does not speak TLS.
+    pub fn allows_plain_http(&self) -> bool {
+        self.is_insecure || is_loopback(&self.host)
+    }
+}
+
 impl RegistryConfig {
     /// Reads the file at `path`; a missing file is an empty configuration.
     pub fn load(path: &Path) -> Result<RegistryConfig, ConfigError> {
@@ -126,15 +134,15 @@ impl RegistryConfig {
             endpoints.push(Endpoint {
                 host: host.to_owned(),
                 is_mirror: false,
-                is_insecure: settings.insecure || is_loopback(host),
+                is_insecure: settings.insecure,
             });
         }
         endpoints
     }
 
-    /// Whether `domain` may be reached without verified TLS.
+    /// Whether `domain` is configured insecure: plain HTTP, or TLS without checks.
     pub fn is_insecure(&self, domain: &str) -> bool {
-        is_loopback(domain) || self.registries.get(domain).is_some_and(|s| s.insecure)
+        self.registries.get(domain).is_some_and(|s| s.insecure)
     }
 
     /// The directories searched for `HOST/*.crt`.
@@ -203,7 +211,7 @@ mod tests {
             hosts,
             [
                 ("m.example:5000".to_owned(), true),
-                ("127.0.0.1:5000".to_owned(), true),
+                ("127.0.0.1:5000".to_owned(), false),
                 ("registry-1.docker.io".to_owned(), false)
             ]
         );
@@ -218,7 +226,10 @@ mod tests {
     }
 
     #[test]
-    fn loopback_hosts_are_insecure() {
+    fn loopback_hosts_may_use_plain_http() {
+        let config = parse("[registries.\"docker.io\"]\nmirrors = [\"127.0.0.1:5000\"]\n");
+        assert!(config.endpoints("docker.io")[0].allows_plain_http());
+        assert!(!config.endpoints("docker.io")[1].allows_plain_http());
         for host in [
             "localhost:5000",
             "127.0.0.1:5000",

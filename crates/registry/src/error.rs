@@ -52,6 +52,13 @@ pub enum RegistryError {
         #[source]
         source: Box<dyn std::error::Error + Send + Sync>,
     },
+    /// HTTPS was answered by something that does not speak TLS, most likely a registry
+    /// serving plain HTTP.
+    #[error("{host} does not speak TLS (it may serve plain HTTP only)")]
+    PlainHttp {
+        /// The registry host.
+        host: String,
+    },
     /// An HTTP status we did not expect.
     #[error("{method} {url} answered {status}{}", detail.as_deref().map(|d| format!(": {d}")).unwrap_or_default())]
     Status {

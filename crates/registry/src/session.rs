@@ -283,7 +283,7 @@ async fn ping(
     let https = retry(|| ping_url(http, host, "https")).await;
     match https {
         Ok(ping) => Ok((ClientProtocol::Https, ping)),
-        Err(error) if endpoint.is_insecure && !matches!(error, RegistryError::Status { .. }) => {
+        Err(RegistryError::PlainHttp { .. }) if endpoint.allows_plain_http() => {
             tracing::debug!(%host, "https failed on an insecure registry, trying plain http");
             let ping = retry(|| ping_url(http, host, "http")).await?;
             Ok((ClientProtocol::Http, ping))
@@ -401,11 +401,15 @@ where
 pub(crate) fn transport_error(host: &str, error: reqwest::Error) -> RegistryError {
     tracing::trace!(?error, "transport error");
     let host = host.to_owned();
-    if is_tls_failure(&error) {
-        return RegistryError::Tls {
-            host,
-            source: Box::new(error.without_url()),
-        };
+    match tls_failure(&error) {
+        Some(rustls::Error::InvalidMessage(_)) => return RegistryError::PlainHttp { host },
+        Some(_) => {
+            return RegistryError::Tls {
+                host,
+                source: Box::new(error.without_url()),
+            };
+        }
+        None => {}
     }
     if error.is_connect() || error.is_timeout() || error.is_request() || error.is_body() {
         return RegistryError::Unreachable {
@@ -419,32 +423,34 @@ pub(crate) fn transport_error(host: &str, error: reqwest::Error) -> RegistryErro
     }
 }
 
-/// rustls reports handshake failures as `InvalidData` I/O errors, wrapped in other I/O
-/// errors whose `source()` skips them, hence the walk through `get_ref()`.
-fn is_tls_failure(error: &(dyn std::error::Error + 'static)) -> bool {
+/// The TLS error under a request failure. rustls reports them as I/O errors wrapped in
+/// other I/O errors, whose `source()` skips them: hence the walk through `get_ref()`.
+fn tls_failure<'a>(error: &'a (dyn std::error::Error + 'static)) -> Option<&'a rustls::Error> {
     let mut cause = error.source();
     while let Some(inner) = cause {
-        if let Some(io) = inner.downcast_ref::<std::io::Error>() {
-            if io.kind() == std::io::ErrorKind::InvalidData {
-                return true;
-            }
-            if let Some(wrapped) = io.get_ref()
-                && is_tls_failure_io(wrapped)
-            {
-                return true;
-            }
+        if let Some(found) = inner.downcast_ref::<rustls::Error>() {
+            return Some(found);
+        }
+        if let Some(io) = inner.downcast_ref::<std::io::Error>()
+            && let Some(found) = io.get_ref().and_then(tls_failure_in_io)
+        {
+            return Some(found);
         }
         cause = inner.source();
     }
-    false
+    None
 }
 
-fn is_tls_failure_io(error: &(dyn std::error::Error + Send + Sync + 'static)) -> bool {
-    match error.downcast_ref::<std::io::Error>() {
-        Some(io) if io.kind() == std::io::ErrorKind::InvalidData => true,
-        Some(io) => io.get_ref().is_some_and(is_tls_failure_io),
-        None => false,
+fn tls_failure_in_io<'a>(
+    error: &'a (dyn std::error::Error + Send + Sync + 'static),
+) -> Option<&'a rustls::Error> {
+    if let Some(found) = error.downcast_ref::<rustls::Error>() {
+        return Some(found);
     }
+    error
+        .downcast_ref::<std::io::Error>()
+        .and_then(|io| io.get_ref())
+        .and_then(tls_failure_in_io)
 }
 
 /// Drops any user:password from a URL before it is shown.

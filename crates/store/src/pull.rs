@@ -417,7 +417,10 @@ impl Signal {
             if let Some(outcome) = &*state {
                 return outcome.clone();
             }
-            state = self.changed.wait(state).expect("no panics while holding the lock");
+            state = self
+                .changed
+                .wait(state)
+                .expect("no panics while holding the lock");
         }
     }
 }
@@ -464,10 +467,18 @@ impl LayerJob {
         }
         if is_unpacked && has_blob {
             tracing::debug!("layer already in the store");
-            (self.events)(PullEvent::Layer { digest, status: LayerStatus::Exists });
+            (self.events)(PullEvent::Layer {
+                digest,
+                status: LayerStatus::Exists,
+            });
             return Ok(None);
         }
-        let _permit = self.limit.clone().acquire_owned().await.expect("the semaphore is never closed");
+        let _permit = self
+            .limit
+            .clone()
+            .acquire_owned()
+            .await
+            .expect("the semaphore is never closed");
         if !has_blob {
             return self.download(is_unpacked, lock).await;
         }
@@ -488,10 +499,15 @@ impl LayerJob {
         let total = self.descriptor.size();
         let unpack = match is_unpacked {
             true => None,
-            false => Some(tokio::spawn(self.unpack_from(temp, Some(progress.clone()), lock))),
+            false => Some(tokio::spawn(self.unpack_from(
+                temp,
+                Some(progress.clone()),
+                lock,
+            ))),
         };
 
-        let result = match receive(&session, &digest, total, &mut writer, &progress, &events).await {
+        let result = match receive(&session, &digest, total, &mut writer, &progress, &events).await
+        {
             Ok(()) => writer.commit(&store_layout, &digest),
             Err(error) => {
                 writer.abort();
@@ -500,7 +516,11 @@ impl LayerJob {
         };
         progress.finish(result.is_ok());
         let unpacked = match unpack {
-            Some(task) => task.await.map_err(StoreError::Task).and_then(|r| r).map(Some),
+            Some(task) => task
+                .await
+                .map_err(StoreError::Task)
+                .and_then(|r| r)
+                .map(Some),
             None => Ok(None),
         };
         if let (Err(_), Ok(Some(layer))) = (&result, &unpacked) {
@@ -508,7 +528,10 @@ impl LayerJob {
         }
         result?;
         let unpacked = unpacked?;
-        events(PullEvent::Layer { digest, status: LayerStatus::Complete });
+        events(PullEvent::Layer {
+            digest,
+            status: LayerStatus::Complete,
+        });
         Ok(unpacked)
     }
 
@@ -540,18 +563,32 @@ impl LayerJob {
             }
             fsutil::create_dir_all(&temp)?;
             let applied = container_layer::apply(source, &temp, &lowers)
-                .map_err(|source| StoreError::Layer { digest: digest.clone(), source })
+                .map_err(|source| StoreError::Layer {
+                    digest: digest.clone(),
+                    source,
+                })
                 .and_then(|applied| check_diff_id(applied, &job.diff_id));
             let record = match applied {
-                Ok(applied) => LayerRecord { diff_id: job.diff_id.clone(), size: applied.unpacked_size },
+                Ok(applied) => LayerRecord {
+                    diff_id: job.diff_id.clone(),
+                    size: applied.unpacked_size,
+                },
                 Err(error) => {
                     let _ = std::fs::remove_dir_all(&temp);
                     return Err(error);
                 }
             };
             job.done.set(Some(temp.clone()));
-            (job.events)(PullEvent::Layer { digest, status: LayerStatus::Extracting });
-            Ok(Unpacked { temp, chain_id: job.chain_id.clone(), record, _lock: lock })
+            (job.events)(PullEvent::Layer {
+                digest,
+                status: LayerStatus::Extracting,
+            });
+            Ok(Unpacked {
+                temp,
+                chain_id: job.chain_id.clone(),
+                record,
+                _lock: lock,
+            })
         })
         .await
         .map_err(StoreError::Task)?;
@@ -565,7 +602,11 @@ fn check_diff_id(
 ) -> Result<container_layer::Applied> {
     if applied.diff_id != diff_id {
         let (digest, actual) = (diff_id.to_owned(), applied.diff_id);
-        return Err(StoreError::DigestMismatch { what: "layer content", digest, actual });
+        return Err(StoreError::DigestMismatch {
+            what: "layer content",
+            digest,
+            actual,
+        });
     }
     Ok(applied)
 }

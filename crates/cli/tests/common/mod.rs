@@ -34,7 +34,8 @@ pub fn busybox_registry() -> Registry {
 pub fn inspect(env: &TestEnv, name: &str) -> serde_json::Value {
     let output = container(env, &["inspect", name]);
     output.success();
-    let mut list: Vec<serde_json::Value> = serde_json::from_str(&output.stdout).expect("inspect prints JSON");
+    let mut list: Vec<serde_json::Value> =
+        serde_json::from_str(&output.stdout).expect("inspect prints JSON");
     assert_eq!(list.len(), 1, "{output}");
     list.remove(0)
 }
@@ -42,7 +43,11 @@ pub fn inspect(env: &TestEnv, name: &str) -> serde_json::Value {
 /// Names of the entries of a directory, sorted.
 pub fn entries(dir: &std::path::Path) -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(dir)
-        .map(|d| d.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect())
+        .map(|d| {
+            d.flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
         .unwrap_or_default();
     names.sort();
     names

@@ -16,8 +16,19 @@ pub(super) enum AuthConfig {
     },
 }
 
+/// A certificate and key the registry serves HTTPS with.
+pub(super) struct Tls {
+    pub certificate: PathBuf,
+    pub key: PathBuf,
+}
+
 /// The YAML for a registry on `127.0.0.1:port` storing under `storage`.
-pub(super) fn config_yaml(port: u16, storage: &Path, auth: &AuthConfig) -> String {
+pub(super) fn config_yaml(
+    port: u16,
+    storage: &Path,
+    auth: &AuthConfig,
+    tls: Option<&Tls>,
+) -> String {
     let mut yaml = format!(
         "version: 0.1\n\
          log:\n  level: warn\n\
@@ -26,6 +37,13 @@ pub(super) fn config_yaml(port: u16, storage: &Path, auth: &AuthConfig) -> Strin
          http:\n  addr: 127.0.0.1:{port}\n  secret: container-test-secret\n",
         storage = storage.display()
     );
+    if let Some(tls) = tls {
+        yaml.push_str(&format!(
+            "  tls:\n    certificate: {}\n    key: {}\n",
+            tls.certificate.display(),
+            tls.key.display()
+        ));
+    }
     yaml.push_str(&auth_yaml(auth));
     yaml
 }
@@ -56,7 +74,7 @@ mod tests {
             realm: "http://r/token".into(),
             cert,
         };
-        let yaml = config_yaml(5000, Path::new("/tmp/x/data"), &auth);
+        let yaml = config_yaml(5000, Path::new("/tmp/x/data"), &auth, None);
         assert!(yaml.contains("  addr: 127.0.0.1:5000\n"));
         assert!(yaml.contains("    rootdirectory: /tmp/x/data\n"));
         let token = format!("  token:\n    realm: http://r/token\n    service: {TOKEN_SERVICE}\n");

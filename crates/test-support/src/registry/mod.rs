@@ -18,6 +18,7 @@ const PORT_ATTEMPTS: usize = 5;
 
 /// A running registry. Its log (warnings and the access log) is in its tempdir.
 pub struct Registry {
+    ca_pem: Option<String>,
     child: Child,
     addr: String,
     creds: Option<(String, String)>,
@@ -39,6 +40,21 @@ impl Registry {
         fs::write(&htpasswd, format!("{user}:{hash}\n")).expect("write htpasswd");
         let creds = Some((user.to_string(), password.to_string()));
         launch(dir, AuthConfig::Htpasswd(htpasswd), creds, None)
+    }
+
+    /// Open registry serving HTTPS with a certificate for `127.0.0.1` from a CA of its
+    /// own; [`Registry::ca_pem`] gives that CA.
+    pub fn start_tls() -> Registry {
+        let dir = new_dir();
+        let (tls, ca_pem) = write_tls_material(dir.path());
+        let mut registry = launch_with(dir, AuthConfig::None, None, None, Some(tls));
+        registry.ca_pem = Some(ca_pem);
+        registry
+    }
+
+    /// The CA that signed an HTTPS registry's certificate, PEM.
+    pub fn ca_pem(&self) -> Option<&str> {
+        self.ca_pem.as_deref()
     }
 
     /// Registry in distribution's `token` auth mode, with a token issuer beside it that
@@ -139,13 +155,51 @@ fn new_dir() -> TempDir {
         .expect("registry tempdir")
 }
 
-/// Writes the config and starts the registry on a free port, retrying if the port was
-/// taken meanwhile.
 fn launch(
     dir: TempDir,
     auth: AuthConfig,
     creds: Option<(String, String)>,
     issuer: Option<TokenIssuer>,
+) -> Registry {
+    launch_with(dir, auth, creds, issuer, None)
+}
+
+/// A CA, and a certificate it signed for `127.0.0.1` and `localhost`, written beside the
+/// registry's config; returns the registry's TLS settings and the CA's PEM.
+fn write_tls_material(dir: &std::path::Path) -> (config::Tls, String) {
+    let ca_key = rcgen::KeyPair::generate().expect("generate the CA key");
+    let mut ca_params = rcgen::CertificateParams::new(Vec::new()).expect("CA parameters");
+    ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    ca_params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "container test CA");
+    let ca = ca_params.self_signed(&ca_key).expect("self-sign the CA");
+    let issuer = rcgen::Issuer::new(ca_params, ca_key);
+
+    let key = rcgen::KeyPair::generate().expect("generate the server key");
+    let names = vec!["127.0.0.1".to_string(), "localhost".to_string()];
+    let params = rcgen::CertificateParams::new(names).expect("server parameters");
+    let cert = params
+        .signed_by(&key, &issuer)
+        .expect("sign the server certificate");
+
+    let tls = config::Tls {
+        certificate: dir.join("server.crt"),
+        key: dir.join("server.key"),
+    };
+    fs::write(&tls.certificate, cert.pem()).expect("write the server certificate");
+    fs::write(&tls.key, key.serialize_pem()).expect("write the server key");
+    (tls, ca.pem())
+}
+
+/// Writes the config and starts the registry on a free port, retrying if the port was
+/// taken meanwhile.
+fn launch_with(
+    dir: TempDir,
+    auth: AuthConfig,
+    creds: Option<(String, String)>,
+    issuer: Option<TokenIssuer>,
+    tls: Option<config::Tls>,
 ) -> Registry {
     ensure_tools();
     let (config, log) = (
@@ -154,13 +208,14 @@ fn launch(
     );
     for _ in 0..PORT_ATTEMPTS {
         let port = crate::port::free_port();
-        let yaml = config::config_yaml(port, &dir.path().join("storage"), &auth);
+        let yaml = config::config_yaml(port, &dir.path().join("storage"), &auth, tls.as_ref());
         fs::write(&config, yaml).expect("write registry config.yml");
         let mut child = process::spawn(&config, &log);
         let addr = format!("127.0.0.1:{port}");
         match process::wait_ready(&mut child, &addr, &log) {
             Ok(()) => {
                 return Registry {
+                    ca_pem: None,
                     child,
                     addr,
                     creds,

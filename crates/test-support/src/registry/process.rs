@@ -35,7 +35,8 @@ pub(super) fn spawn(config: &Path, log: &Path) -> Child {
         .unwrap_or_else(|e| panic!("cannot start docker-registry: {e}"))
 }
 
-/// Polls `GET http://addr/v2/` until it answers 200 or 401.
+/// Polls `GET http://addr/v2/` until it answers 200 or 401 (or, for an HTTPS registry,
+/// 400: "client sent an HTTP request to an HTTPS server").
 pub(super) fn wait_ready(child: &mut Child, addr: &str, log: &Path) -> Result<(), NotReady> {
     let deadline = Instant::now() + READY_TIMEOUT;
     while Instant::now() < deadline {
@@ -44,7 +45,7 @@ pub(super) fn wait_ready(child: &mut Child, addr: &str, log: &Path) -> Result<()
             return Err(NotReady::Exited { port_taken });
         }
         if let Ok(response) = crate::http::get(addr, "/v2/", &[])
-            && matches!(response.status, 200 | 401)
+            && matches!(response.status, 200 | 400 | 401)
         {
             return Ok(());
         }
