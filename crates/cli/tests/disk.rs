@@ -44,10 +44,7 @@ fn full_disk_is_one_clear_error_and_leaves_nothing_behind() {
     );
     assert!(output.stderr.contains("hint: the disk is full"), "{output}");
 
-    let layers: Vec<String> = entries(&root.join("layers"))
-        .into_iter()
-        .filter(|n| !n.ends_with(".lock"))
-        .collect();
+    let layers = common::unpacked_layers(&root);
     assert!(layers.is_empty(), "{layers:?}");
     assert!(entries(&root.join("content/blobs/sha256")).is_empty());
     assert_eq!(

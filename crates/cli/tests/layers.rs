@@ -103,10 +103,7 @@ fn a_layer_that_does_not_match_its_diff_id_fails_and_leaves_nothing() {
         "{output}"
     );
     assert_eq!(container(&env, &["images", "-q"]).stdout, "");
-    let layers: Vec<String> = common::entries(&env.root.path().join("layers"))
-        .into_iter()
-        .filter(|n| !n.ends_with(".lock"))
-        .collect();
+    let layers = common::unpacked_layers(env.root.path());
     assert!(layers.is_empty(), "{layers:?}");
 }
 

@@ -37,13 +37,8 @@ fn tag_then_rmi_untags_and_deletes_the_last_name() {
 
     assert_eq!(container(&env, &["images", "-q"]).success().stdout, "");
     assert!(entries(&env.root.path().join("content/blobs/sha256")).is_empty());
-    let layers = entries(&env.root.path().join("layers"));
-    assert!(
-        layers
-            .iter()
-            .all(|n| n.ends_with(".lock") || n.starts_with(".tmp")),
-        "{layers:?}"
-    );
+    let layers = common::unpacked_layers(env.root.path());
+    assert!(layers.is_empty(), "{layers:?}");
 }
 
 #[test]

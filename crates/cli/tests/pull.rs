@@ -155,10 +155,7 @@ fn eight_concurrent_pulls_all_succeed_and_store_one_copy() {
     for child in children {
         child.join().unwrap().success();
     }
-    let layers: Vec<String> = entries(&env.root.path().join("layers"))
-        .into_iter()
-        .filter(|n| !n.ends_with(".lock") && !n.ends_with(".json"))
-        .collect();
+    let layers = common::unpacked_layers(env.root.path());
     assert_eq!(layers.len(), 1, "one unpacked layer: {layers:?}");
     // manifest, config and one layer
     assert_eq!(
@@ -242,9 +239,6 @@ fn layers_shared_between_images_are_stored_once() {
     let output = container(&env, &["pull", "multi:1"]);
     output.success();
     assert!(output.stderr.contains("Already exists"), "{output}");
-    let layers: Vec<String> = entries(&env.root.path().join("layers"))
-        .into_iter()
-        .filter(|n| !n.ends_with(".lock") && !n.ends_with(".json"))
-        .collect();
+    let layers = common::unpacked_layers(env.root.path());
     assert_eq!(layers.len(), 1, "{layers:?}");
 }
