@@ -455,13 +455,10 @@ fn tls_failure_in_io<'a>(
 
 /// Drops any user:password from a URL before it is shown.
 fn redact(url: &str) -> String {
-    match url.split_once("://") {
-        Some((scheme, rest)) => match rest.split_once('@') {
-            Some((_, after)) if !after.contains('/') || rest.find('@') < rest.find('/') => {
-                format!("{scheme}://{after}")
-            }
-            _ => url.to_owned(),
-        },
+    let Some((scheme, rest)) = url.split_once("://") else { return url.to_owned() };
+    let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    match authority.rsplit_once('@') {
+        Some((_, host)) => format!("{scheme}://{host}{path}"),
         None => url.to_owned(),
     }
 }
@@ -563,6 +560,37 @@ fn certificates_error(host: &str, path: &Path, error: std::io::Error) -> Registr
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn status(code: u16) -> RegistryError {
+        let url = "http://registry.test/v2/".to_owned();
+        RegistryError::Status { method: "GET", url, status: code, detail: None }
+    }
+
+    #[tokio::test]
+    async fn server_errors_are_retried_until_they_pass() {
+        let attempts = std::sync::atomic::AtomicU32::new(0);
+        let result = retry(|| async {
+            match attempts.fetch_add(1, std::sync::atomic::Ordering::Relaxed) {
+                0 | 1 => Err(status(503)),
+                _ => Ok("done"),
+            }
+        })
+        .await;
+        assert_eq!(result.unwrap(), "done");
+        assert_eq!(attempts.into_inner(), 3);
+    }
+
+    #[tokio::test]
+    async fn client_errors_are_not_retried() {
+        let attempts = std::sync::atomic::AtomicU32::new(0);
+        let result: Result<(), _> = retry(|| async {
+            attempts.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            Err(status(404))
+        })
+        .await;
+        assert!(result.is_err());
+        assert_eq!(attempts.into_inner(), 1);
+    }
 
     #[test]
     fn redacts_credentials_in_urls() {
