@@ -56,18 +56,42 @@ pub(crate) fn regular(
     buffer: &mut [u8],
     metadata: &Metadata,
 ) -> Result<Written, LayerError> {
+    let (mut file, replaced) = create_regular(place, metadata)?;
+    let size = copy(data, &mut file, buffer, place)?;
+    finish_regular(&file, place, metadata)?;
+    Ok(Written { size, replaced })
+}
+
+/// Writes a regular file whose data was read beforehand, then its metadata.
+/// Returns whether something this layer had at that path was removed first.
+pub(crate) fn regular_from(
+    place: &Place<'_>,
+    data: &[u8],
+    metadata: &Metadata,
+) -> Result<bool, LayerError> {
+    let (mut file, replaced) = create_regular(place, metadata)?;
+    file.write_all(data)
+        .map_err(place.create_error("regular file"))?;
+    finish_regular(&file, place, metadata)?;
+    Ok(replaced)
+}
+
+/// Creates the file with its permission bits, which then rarely need a
+/// chmod; the setuid, setgid and sticky bits wait until the owner is set.
+fn create_regular(place: &Place<'_>, metadata: &Metadata) -> Result<(File, bool), LayerError> {
     let flags = OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+    let mode = Mode::from_raw_mode(metadata.mode & 0o777);
     let (fd, replaced) = replacing(place.parent, place.name, || {
-        openat(place.parent, place.name, flags, Mode::from_raw_mode(0o600))
+        openat(place.parent, place.name, flags, mode)
     })
     .map_err(place.create_error("regular file"))?;
+    Ok((File::from(fd), replaced))
+}
 
-    let mut file = File::from(fd);
-    let size = copy(data, &mut file, buffer, place)?;
+fn finish_regular(file: &File, place: &Place<'_>, metadata: &Metadata) -> Result<(), LayerError> {
     metadata
         .apply_to_fd(file.as_fd(), true)
-        .map_err(|failure| failure.into_error(place.path))?;
-    Ok(Written { size, replaced })
+        .map_err(|failure| failure.into_error(place.path))
 }
 
 fn copy(
@@ -102,7 +126,8 @@ pub(crate) fn directory(
     place: &Place<'_>,
     metadata: &Metadata,
 ) -> Result<(OwnedFd, bool), LayerError> {
-    let (dir, replaced) = make_or_reuse_directory(place.parent, place.name)
+    let mode = Mode::from_raw_mode(metadata.mode & 0o777);
+    let (dir, replaced) = make_or_reuse_directory(place.parent, place.name, mode)
         .map_err(place.create_error("directory"))?;
     metadata
         .apply_to_fd(dir.as_fd(), false)
@@ -110,8 +135,11 @@ pub(crate) fn directory(
     Ok((dir, replaced))
 }
 
-fn make_or_reuse_directory(parent: BorrowedFd<'_>, name: &[u8]) -> io::Result<(OwnedFd, bool)> {
-    let mode = Mode::from_raw_mode(0o700);
+fn make_or_reuse_directory(
+    parent: BorrowedFd<'_>,
+    name: &[u8],
+    mode: Mode,
+) -> io::Result<(OwnedFd, bool)> {
     match mkdirat(parent, name, mode) {
         Ok(()) => return Ok((open_dir(parent, name)?, false)),
         Err(Errno::EXIST) => {}

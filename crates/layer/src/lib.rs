@@ -63,6 +63,7 @@ mod path;
 mod resolve;
 mod unpack;
 mod whiteout;
+mod writers;
 
 use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
@@ -98,12 +99,15 @@ pub fn apply(blob: impl Read, dest: &Path, lowers: &[PathBuf]) -> Result<Applied
     let mut archive = tar::Archive::new(BufReader::with_capacity(BUFFER_SIZE, stream));
 
     for entry in archive.entries().map_err(read_failed)? {
-        let mut entry = entry.map_err(read_failed)?;
-        unpacker.apply(&mut entry)?;
+        let applied = entry
+            .map_err(read_failed)
+            .and_then(|mut entry| unpacker.apply(&mut entry));
+        applied.map_err(|error| unpacker.fail(error))?;
     }
 
     let stream = archive.into_inner().into_inner();
-    let (diff_id, tar_size) = stream.finish().map_err(read_failed)?;
+    let finished = stream.finish().map_err(read_failed);
+    let (diff_id, tar_size) = finished.map_err(|error| unpacker.fail(error))?;
     let unpacked_size = unpacker.finish()?;
     tracing::debug!(%diff_id, tar_size, unpacked_size, "layer applied");
     Ok(Applied {

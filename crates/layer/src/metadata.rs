@@ -172,10 +172,22 @@ impl Metadata {
 
     /// Sets everything on an open regular file or directory; the times only
     /// when `with_times`, since a directory's are set after its children.
+    ///
+    /// The owner and the mode are only changed when they differ: a new file
+    /// usually has both already (root's, or a setgid directory's group, and
+    /// the mode it was created with, less the umask or a default ACL).
     pub(crate) fn apply_to_fd(&self, fd: BorrowedFd<'_>, with_times: bool) -> Result<(), Failure> {
-        let (uid, gid) = self.owner();
-        fchown(fd, Some(uid), Some(gid)).map_err(failed("owner"))?;
-        fchmod(fd, Mode::from_raw_mode(self.mode)).map_err(failed("mode"))?;
+        let stat = fstat(fd).map_err(failed("owner"))?;
+        if (stat.st_uid, stat.st_gid) != (self.uid, self.gid) {
+            let (uid, gid) = self.owner();
+            fchown(fd, Some(uid), Some(gid)).map_err(failed("owner"))?;
+        }
+        // chown(2) may clear the setuid and setgid bits, so a mode with
+        // special bits is always set again after it.
+        let is_special = self.mode & 0o7000 != 0;
+        if is_special || stat.st_mode & 0o7777 != self.mode {
+            fchmod(fd, Mode::from_raw_mode(self.mode)).map_err(failed("mode"))?;
+        }
 
         for (name, value) in &self.xattrs {
             let result = rustix::fs::fsetxattr(fd, name.as_slice(), value, XattrFlags::empty());

@@ -19,15 +19,16 @@
 use std::io;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use rustix::fs::{
-    AtFlags, FileType, Mode, OFlags, ResolveFlags, mkdirat, open, openat, openat2, readlinkat,
-    statat,
+    AtFlags, FileType, Mode, OFlags, ResolveFlags, fstat, mkdirat, open, openat, openat2,
+    readlinkat, statat,
 };
 use rustix::io::Errno;
 
 use crate::error::LayerError;
-use crate::metadata::{DirTimes, Metadata};
+use crate::metadata::{DirTimes, Metadata, identity};
 use crate::path::{components, split};
 use crate::whiteout::{is_opaque, is_whiteout, mark_opaque};
 
@@ -41,7 +42,29 @@ pub(crate) struct Root {
     /// The last parent directory, by cleaned path. Only directories resolved
     /// in this layer alone are kept: their lookup cannot change unless
     /// something is removed, and removals call [`Root::forget`].
-    cached: Option<(Vec<u8>, OwnedFd)>,
+    cached: Option<(Vec<u8>, Parent)>,
+}
+
+/// A directory that holds entries, shared with the threads that write
+/// files into it, and its device and inode numbers.
+#[derive(Clone)]
+pub(crate) struct Parent {
+    pub(crate) dir: Arc<OwnedFd>,
+    pub(crate) identity: (u64, u64),
+}
+
+impl Parent {
+    fn new(dir: OwnedFd) -> io::Result<Parent> {
+        let identity = identity(&fstat(&dir)?);
+        Ok(Parent {
+            dir: Arc::new(dir),
+            identity,
+        })
+    }
+
+    pub(crate) fn fd(&self) -> BorrowedFd<'_> {
+        self.dir.as_fd()
+    }
 }
 
 /// One directory of a walk: its descriptor in this layer, and the same
@@ -97,24 +120,31 @@ impl Root {
         &mut self,
         path: &[u8],
         deferred: &mut Vec<DirTimes>,
-    ) -> io::Result<BorrowedFd<'_>> {
-        let is_cached = matches!(&self.cached, Some((cached, _)) if cached == path);
-        if !is_cached {
-            self.cached = None;
-            let (key, dir) = match self.open_in_dest(path) {
-                Ok(dir) => (path.to_vec(), dir),
-                Err(Errno::NOENT | Errno::NOTDIR) => {
-                    let level = self.walk(path, true, deferred)?;
-                    // Keyed by a path that no entry has: the walk may have
-                    // gone through a lower layer, which later entries change.
-                    (b"/".to_vec(), level.dir)
-                }
-                Err(errno) => return Err(errno.into()),
-            };
-            self.cached = Some((key, dir));
+    ) -> io::Result<Parent> {
+        if let Some(parent) = self.parent_in_dest(path)? {
+            return Ok(parent);
         }
-        let (_, dir) = self.cached.as_ref().expect("the cache was just filled");
-        Ok(dir.as_fd())
+        // Not cached: the walk may have gone through a lower layer, which
+        // later entries change.
+        Parent::new(self.walk(path, true, deferred)?.dir)
+    }
+
+    /// The directory at `path` (cleaned) if it resolves in this layer alone,
+    /// or `None` if the lower layers must be walked.
+    pub(crate) fn parent_in_dest(&mut self, path: &[u8]) -> io::Result<Option<Parent>> {
+        if let Some((cached, parent)) = &self.cached
+            && cached == path
+        {
+            return Ok(Some(parent.clone()));
+        }
+        self.cached = None;
+        let parent = match self.open_in_dest(path) {
+            Ok(dir) => Parent::new(dir)?,
+            Err(Errno::NOENT | Errno::NOTDIR) => return Ok(None),
+            Err(errno) => return Err(errno.into()),
+        };
+        self.cached = Some((path.to_vec(), parent.clone()));
+        Ok(Some(parent))
     }
 
     /// Drops the cached parent, after something was removed.
@@ -386,7 +416,7 @@ fn lower_directories(lowers: &[OwnedFd], name: &[u8]) -> io::Result<Vec<OwnedFd>
 
 /// Creates a directory with the given metadata, times aside.
 fn make_directory(parent: BorrowedFd<'_>, name: &[u8], metadata: &Metadata) -> io::Result<OwnedFd> {
-    mkdirat(parent, name, Mode::from_raw_mode(0o700))?;
+    mkdirat(parent, name, Mode::from_raw_mode(metadata.mode & 0o777))?;
     let dir = open_dir(parent, name)?;
     metadata
         .apply_to_fd(dir.as_fd(), false)

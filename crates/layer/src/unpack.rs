@@ -1,4 +1,21 @@
 //! Applying the entries of one layer tar, one after the other.
+//!
+//! Regular files are handed to [`Writers`] once their data is read, and
+//! written while the next entries are applied. Every other entry is applied
+//! here, in order, and waits for the files in flight (a drain) whenever it
+//! could meet one of them:
+//!
+//! - whiteouts, opaque markers, hard links and the root entry, always;
+//! - an entry whose name in its directory was handed over (a file written
+//!   twice, through a symlink or not);
+//! - an entry whose name is taken: replacing a directory removes what is in
+//!   it, and a directory entry over one changes what new files inherit;
+//! - a directory path that the kernel cannot resolve in this layer alone
+//!   (`openat2`): the walk through the lower layers would see a file still
+//!   being written as missing, or make a directory in its place. A path the
+//!   kernel does resolve never goes through a file in flight, which either
+//!   does not exist yet or is not a directory;
+//! - the end of the layer, before the directories' times are set.
 
 use std::io::{self, Read};
 use std::os::fd::AsFd;
@@ -13,8 +30,9 @@ use crate::error::{LayerError, lossy};
 use crate::link::find_target;
 use crate::metadata::{DirTimes, Metadata, identity};
 use crate::path::{clean, split};
-use crate::resolve::Root;
+use crate::resolve::{Parent, Root};
 use crate::whiteout::{self, Marker};
+use crate::writers::{MAX_FILE, Writers};
 
 /// Size of the buffer file data is copied through.
 pub(crate) const BUFFER_SIZE: usize = 128 * 1024;
@@ -30,6 +48,7 @@ pub(crate) struct Unpacker {
     /// The current hard link's cleaned target.
     link: Vec<u8>,
     unpacked_size: u64,
+    writers: Writers,
 }
 
 impl Unpacker {
@@ -41,6 +60,7 @@ impl Unpacker {
             path: Vec::new(),
             link: Vec::new(),
             unpacked_size: 0,
+            writers: Writers::new(),
         })
     }
 
@@ -65,13 +85,14 @@ impl Unpacker {
         let (parent, name) = split(&self.path);
         if let Some(marker) = whiteout::classify_parent(parent).or_else(|| whiteout::classify(name))
         {
+            settle(&mut self.writers, &mut self.root)?;
             return apply_marker(&mut self.root, &mut self.deferred, &self.path, marker);
         }
 
         let metadata = Metadata::from_entry(entry, &self.path)?;
         match kind {
             EntryType::Regular | EntryType::Continuous | EntryType::GNUSparse => {
-                self.regular(entry, &metadata)
+                self.regular(entry, metadata)
             }
             EntryType::Directory => self.directory(&metadata),
             EntryType::Symlink => self.symlink(entry, &metadata),
@@ -86,9 +107,17 @@ impl Unpacker {
         }
     }
 
-    /// Sets the times of the directories, now that nothing is written in
-    /// them any more, and returns the bytes of regular files written.
-    pub(crate) fn finish(self) -> Result<u64, LayerError> {
+    /// The error to return for `error`, met while applying: the failure of
+    /// a file handed over before it, if any, came first.
+    pub(crate) fn fail(&mut self, error: LayerError) -> LayerError {
+        self.writers.fail(error)
+    }
+
+    /// Waits for the files in flight, then sets the times of the
+    /// directories, now that nothing is written in them any more, and
+    /// returns the bytes of regular files written.
+    pub(crate) fn finish(mut self) -> Result<u64, LayerError> {
+        settle(&mut self.writers, &mut self.root)?;
         for times in &self.deferred {
             set_directory_times(&self.root, times).map_err(|source| LayerError::SetMetadata {
                 entry: lossy(&times.path),
@@ -112,6 +141,8 @@ impl Unpacker {
             });
         }
         let metadata = Metadata::from_entry(entry, b"")?;
+        // New files could inherit the root's new attributes, or not.
+        settle(&mut self.writers, &mut self.root)?;
         let root = self.root.dest();
         metadata
             .apply_to_fd(root, false)
@@ -127,32 +158,35 @@ impl Unpacker {
         Ok(())
     }
 
+    /// Hands a regular file over to the writers, or writes it here when it
+    /// is large or replaces something.
     fn regular<R: Read>(
         &mut self,
         entry: &mut tar::Entry<'_, R>,
-        metadata: &Metadata,
+        metadata: Metadata,
     ) -> Result<(), LayerError> {
         let expected = entry.size();
         let is_sparse = entry.header().entry_type() == EntryType::GNUSparse;
-        let (parent, name) = split(&self.path);
-        let parent = self
-            .root
-            .parent(parent, &mut self.deferred)
-            .map_err(resolve_failed(&self.path))?;
+        let (parent, is_free) = self.prepare()?;
+        let size = usize::try_from(expected).unwrap_or(usize::MAX);
+        if is_free && !is_sparse && size <= MAX_FILE {
+            let data = read_data(entry, size, &self.path)?;
+            self.unpacked_size += expected;
+            return self.writers.submit(&parent, &self.path, data, metadata);
+        }
+
+        let (_, name) = split(&self.path);
         let place = Place {
-            parent,
+            parent: parent.fd(),
             name,
             path: &self.path,
         };
-        let written = entry::regular(&place, entry, &mut self.buffer, metadata)?;
+        let written = entry::regular(&place, entry, &mut self.buffer, &metadata)?;
 
         // The tar crate ends an entry's data early, without an error, when
         // the stream is cut short.
         if !is_sparse && written.size != expected {
-            return Err(LayerError::ReadEntry {
-                entry: lossy(&self.path),
-                source: io::ErrorKind::UnexpectedEof.into(),
-            });
+            return Err(truncated(&self.path));
         }
         if written.replaced {
             self.root.forget();
@@ -161,14 +195,44 @@ impl Unpacker {
         Ok(())
     }
 
-    fn directory(&mut self, metadata: &Metadata) -> Result<(), LayerError> {
-        let (parent, name) = split(&self.path);
-        let parent = self
+    /// Resolves the directory of the current entry, waiting for the files
+    /// in flight first if the entry could meet one of them (see the module
+    /// documentation). Returns it, and whether the entry's name is free in
+    /// it.
+    fn prepare(&mut self) -> Result<(Parent, bool), LayerError> {
+        let (parent_path, name) = split(&self.path);
+        let found = self
             .root
-            .parent(parent, &mut self.deferred)
+            .parent_in_dest(parent_path)
             .map_err(resolve_failed(&self.path))?;
+        let parent = match found {
+            Some(parent) => parent,
+            None => {
+                settle(&mut self.writers, &mut self.root)?;
+                self.root
+                    .parent(parent_path, &mut self.deferred)
+                    .map_err(resolve_failed(&self.path))?
+            }
+        };
+        if self.writers.is_dispatched(&parent, name) {
+            settle(&mut self.writers, &mut self.root)?;
+        }
+
+        let is_free = matches!(
+            statat(parent.fd(), name, AtFlags::SYMLINK_NOFOLLOW),
+            Err(Errno::NOENT)
+        );
+        if !is_free {
+            settle(&mut self.writers, &mut self.root)?;
+        }
+        Ok((parent, is_free))
+    }
+
+    fn directory(&mut self, metadata: &Metadata) -> Result<(), LayerError> {
+        let (parent, _) = self.prepare()?;
+        let (_, name) = split(&self.path);
         let place = Place {
-            parent,
+            parent: parent.fd(),
             name,
             path: &self.path,
         };
@@ -194,13 +258,10 @@ impl Unpacker {
         metadata: &Metadata,
     ) -> Result<(), LayerError> {
         let target = entry.link_name_bytes().unwrap_or_default();
-        let (parent, name) = split(&self.path);
-        let parent = self
-            .root
-            .parent(parent, &mut self.deferred)
-            .map_err(resolve_failed(&self.path))?;
+        let (parent, _) = self.prepare()?;
+        let (_, name) = split(&self.path);
         let place = Place {
-            parent,
+            parent: parent.fd(),
             name,
             path: &self.path,
         };
@@ -211,6 +272,8 @@ impl Unpacker {
     }
 
     fn hard_link<R: Read>(&mut self, entry: &tar::Entry<'_, R>) -> Result<(), LayerError> {
+        // The target may be a file in flight.
+        settle(&mut self.writers, &mut self.root)?;
         clean(&entry.link_name_bytes().unwrap_or_default(), &mut self.link);
         if self.link.is_empty() {
             return Err(LayerError::LinkToDirectory {
@@ -220,14 +283,11 @@ impl Unpacker {
         }
         let target_dir = find_target(&self.root, &self.link, &self.path, &mut self.deferred)?;
 
+        let (parent, _) = self.prepare()?;
         let (_, target_name) = split(&self.link);
-        let (parent, name) = split(&self.path);
-        let parent = self
-            .root
-            .parent(parent, &mut self.deferred)
-            .map_err(resolve_failed(&self.path))?;
+        let (_, name) = split(&self.path);
         let place = Place {
-            parent,
+            parent: parent.fd(),
             name,
             path: &self.path,
         };
@@ -248,13 +308,10 @@ impl Unpacker {
                 entry: lossy(&self.path),
                 source,
             })?;
-        let (parent, name) = split(&self.path);
-        let parent = self
-            .root
-            .parent(parent, &mut self.deferred)
-            .map_err(resolve_failed(&self.path))?;
+        let (parent, _) = self.prepare()?;
+        let (_, name) = split(&self.path);
         let place = Place {
-            parent,
+            parent: parent.fd(),
             name,
             path: &self.path,
         };
@@ -293,9 +350,9 @@ fn apply_marker(
     let (parent, _) = split(entry);
     let dir = root.parent(parent, deferred).map_err(failed)?;
     match target {
-        None => whiteout::mark_opaque_at(dir).map_err(failed),
+        None => whiteout::mark_opaque_at(dir.fd()).map_err(failed),
         Some(target) => {
-            whiteout::whiteout(dir, target).map_err(failed)?;
+            whiteout::whiteout(dir.fd(), target).map_err(failed)?;
             root.forget();
             Ok(())
         }
@@ -311,6 +368,40 @@ fn entry_type(header: &tar::Header, raw_path: &[u8]) -> EntryType {
         EntryType::Directory
     } else {
         header.entry_type()
+    }
+}
+
+/// Waits for the files in flight; forgets the cached parent if writing them
+/// removed something.
+fn settle(writers: &mut Writers, root: &mut Root) -> Result<(), LayerError> {
+    if writers.is_busy() && writers.drain()? {
+        root.forget();
+    }
+    Ok(())
+}
+
+/// Reads the whole data of a regular file entry of `size` bytes.
+fn read_data(entry: &mut impl Read, size: usize, path: &[u8]) -> Result<Vec<u8>, LayerError> {
+    let mut data = Vec::with_capacity(size);
+    entry
+        .take(size as u64)
+        .read_to_end(&mut data)
+        .map_err(|source| LayerError::ReadEntry {
+            entry: lossy(path),
+            source,
+        })?;
+    // The tar crate ends an entry's data early, without an error, when the
+    // stream is cut short.
+    if data.len() != size {
+        return Err(truncated(path));
+    }
+    Ok(data)
+}
+
+fn truncated(path: &[u8]) -> LayerError {
+    LayerError::ReadEntry {
+        entry: lossy(path),
+        source: io::ErrorKind::UnexpectedEof.into(),
     }
 }
 
