@@ -37,24 +37,27 @@ median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a
 ms() { echo "scale=1; $1 / 1000000" | bc; }
 
 : >"$work/ours" >"$work/podman" >"$work/skopeo" >"$work/rss"
+# Every run gets fresh directories and nothing is deleted until the end: on this machine's
+# journal-less ext4, creating files soon after deleting others is up to 10x slower, which
+# would measure the previous run's cleanup rather than the pull.
 for i in $(seq "$runs"); do
-  rm -rf "$work/root"
   sync; t=$(now)
-  /usr/bin/time -f %M -o "$work/rss.$i" "$ours" --root "$work/root" pull -q "$name" >/dev/null
+  /usr/bin/time -f %M -o "$work/rss.$i" "$ours" --root "$work/ours-$i" pull -q "$name" >/dev/null
   echo $(($(now) - t)) >>"$work/ours"
   cat "$work/rss.$i" >>"$work/rss"
 
-  podman rmi -f "$name" >/dev/null 2>&1 || true
   sync; t=$(now)
-  podman pull -q --tls-verify=false "$name" >/dev/null
+  podman --root "$work/podman-$i" --runroot "$work/podman-run-$i" pull -q --tls-verify=false "$name" >/dev/null
   echo $(($(now) - t)) >>"$work/podman"
 
-  rm -rf "$work/skopeo-out"
   sync; t=$(now)
-  skopeo copy -q --src-tls-verify=false "docker://$name" "oci:$work/skopeo-out:py"
+  skopeo copy -q --src-tls-verify=false "docker://$name" "oci:$work/skopeo-$i:py"
   echo $(($(now) - t)) >>"$work/skopeo"
 done
-podman rmi -f "$name" >/dev/null 2>&1 || true
+for i in $(seq "$runs"); do
+  podman --root "$work/podman-$i" --runroot "$work/podman-run-$i" rmi -a -f >/dev/null 2>&1 || true
+  umount "$work/podman-$i/overlay" 2>/dev/null || true
+done
 
 o=$(median <"$work/ours"); p=$(median <"$work/podman"); s=$(median <"$work/skopeo")
 peak=$(sort -n "$work/rss" | tail -1)
