@@ -29,6 +29,15 @@ pub enum LayerError {
         source: io::Error,
     },
 
+    /// The layers below were needed, to resolve a path through them, and
+    /// [`LowerSource::wait`](crate::LowerSource::wait) failed.
+    #[error("waiting for the layers below")]
+    LowersUnavailable {
+        /// Why the layers below could not be had.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+
     /// The blob could not be read or decompressed, or a tar header is corrupt.
     #[error("reading layer stream")]
     ReadStream {

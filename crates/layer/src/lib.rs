@@ -28,6 +28,11 @@
 //! Since a layer's paths go through the symlinks of the layers below
 //! (`var/run -> /run` in the base, `var/run/foo` above), paths are resolved
 //! over the merged view of this layer and the `lowers`, which are only read.
+//! Most entries resolve in the layer's own directory, whose tar lists their
+//! parents, and never look below: [`apply_with_lowers`] takes the lower
+//! layers through a [`LowerSource`] that is asked for them only when a path
+//! first needs them, so that a layer can be applied while the layers below
+//! it are still being applied.
 //!
 //! # Safety
 //!
@@ -71,6 +76,7 @@ use std::path::{Path, PathBuf};
 pub use compression::Compression;
 use compression::TarStream;
 pub use error::LayerError;
+use resolve::Lowers;
 use unpack::{BUFFER_SIZE, Unpacker};
 
 /// What applying a layer found.
@@ -84,6 +90,19 @@ pub struct Applied {
     pub unpacked_size: u64,
 }
 
+/// The directories of the layers below the one being applied, handed over
+/// when they are first needed.
+pub trait LowerSource {
+    /// Blocks until the layers below are complete, then returns their
+    /// directories, top-most first, which are only read.
+    ///
+    /// [`apply_with_lowers`] calls it at most once, and only when resolving
+    /// a path must look below this layer: a path missing from the layer's
+    /// own directory, or a hard link to a file it does not hold. An error
+    /// makes the apply fail with [`LayerError::LowersUnavailable`].
+    fn wait(&self) -> Result<Vec<PathBuf>, Box<dyn std::error::Error + Send + Sync>>;
+}
+
 /// Applies the layer blob read from `blob` into `dest`.
 ///
 /// The blob may be a plain tar, gzip or zstd, told apart by its first bytes.
@@ -94,7 +113,25 @@ pub struct Applied {
 /// On error, `dest` holds part of the layer and should be removed.
 #[tracing::instrument(skip_all, fields(dest = %dest.display(), lowers = lowers.len()))]
 pub fn apply(blob: impl Read, dest: &Path, lowers: &[PathBuf]) -> Result<Applied, LayerError> {
-    let mut unpacker = Unpacker::open(dest, lowers)?;
+    run(blob, Unpacker::open(dest, Lowers::Ready(lowers))?)
+}
+
+/// Applies the layer blob read from `blob` into `dest`, as [`apply`] does,
+/// asking `lowers` for the directories of the layers below only when a path
+/// first needs them, if ever.
+///
+/// The layer is the same as [`apply`] makes once the lower layers are
+/// complete: until then, nothing of them is read.
+#[tracing::instrument(skip_all, fields(dest = %dest.display()))]
+pub fn apply_with_lowers(
+    blob: impl Read,
+    dest: &Path,
+    lowers: &dyn LowerSource,
+) -> Result<Applied, LayerError> {
+    run(blob, Unpacker::open(dest, Lowers::Lazy(lowers))?)
+}
+
+fn run(blob: impl Read, mut unpacker: Unpacker<'_>) -> Result<Applied, LayerError> {
     let stream = TarStream::open(blob).map_err(read_failed)?;
     let mut archive = tar::Archive::new(BufReader::with_capacity(BUFFER_SIZE, stream));
 

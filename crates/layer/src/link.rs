@@ -22,7 +22,7 @@ use crate::whiteout::is_whiteout;
 /// Finds the hard link target `target` (cleaned, not empty) in this layer,
 /// copying it up from a lower one if need be, and returns its directory.
 pub(crate) fn find_target(
-    root: &Root,
+    root: &Root<'_>,
     target: &[u8],
     entry: &[u8],
     deferred: &mut Vec<DirTimes>,
@@ -45,7 +45,9 @@ pub(crate) fn find_target(
         Err(errno) => return Err(failed(errno.into())),
     }
 
-    let level = root.walk(parent, true, deferred).map_err(failed)?;
+    let level = root
+        .walk_with_lowers(parent, true, deferred)
+        .map_err(failed)?;
     let layer = match lookup_lowers(&level.lowers, name).map_err(failed)? {
         Lower::Other { layer } | Lower::Symlink { layer, .. } => layer,
         Lower::Directories(_) => return Err(to_directory(entry, target)),

@@ -15,7 +15,13 @@
 //! whiteout, at a non-directory or below an opaque directory. Directories
 //! met only in lower layers are copied up as overlayfs would: same owner,
 //! mode, times and extended attributes.
+//!
+//! The lower layers are looked into only when the walk must: a directory
+//! found in this layer remembers how to find its lower copies (its parent's,
+//! then its name) and does so on first use. The lower layers themselves may
+//! be handed over late ([`LowerSource`]): asking for them is what waits.
 
+use std::cell::{Cell, OnceCell, RefCell};
 use std::io;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::path::{Path, PathBuf};
@@ -27,6 +33,7 @@ use rustix::fs::{
 };
 use rustix::io::Errno;
 
+use crate::LowerSource;
 use crate::error::LayerError;
 use crate::metadata::{DirTimes, Metadata, identity};
 use crate::path::{components, split};
@@ -35,10 +42,24 @@ use crate::whiteout::{is_opaque, is_whiteout, mark_opaque};
 /// The most symlinks one walk follows, as the kernel's own limit (40).
 const MAX_SYMLINKS: usize = 40;
 
+/// The layers below the one being applied, as [`crate::apply`] and
+/// [`crate::apply_with_lowers`] get them.
+pub(crate) enum Lowers<'a> {
+    /// Their directories, top-most first, opened at once.
+    Ready(&'a [PathBuf]),
+    /// Asked for when first needed.
+    Lazy(&'a dyn LowerSource),
+}
+
 /// The layer directory being written and the layers below it.
-pub(crate) struct Root {
+pub(crate) struct Root<'a> {
     dest: OwnedFd,
-    lowers: Vec<OwnedFd>,
+    /// The lower layers' directories, top-most first, once opened.
+    lowers: OnceCell<Vec<OwnedFd>>,
+    /// Where to get them while they are not: taken on the one attempt.
+    source: Cell<Option<&'a dyn LowerSource>>,
+    /// Why getting them failed, until [`Root::take_failure`].
+    failure: RefCell<Option<LayerError>>,
     /// The last parent directory, by cleaned path. Only directories resolved
     /// in this layer alone are kept: their lookup cannot change unless
     /// something is removed, and removals call [`Root::forget`].
@@ -86,27 +107,59 @@ pub(crate) enum Lower {
     Other { layer: usize },
 }
 
-impl Root {
-    /// Opens the layer directory and its lower layers, top-most first.
-    pub(crate) fn open(dest: &Path, lowers: &[PathBuf]) -> Result<Root, LayerError> {
+impl<'a> Root<'a> {
+    /// Opens the layer directory, and its lower layers unless they come
+    /// later.
+    pub(crate) fn open(dest: &Path, lowers: Lowers<'a>) -> Result<Root<'a>, LayerError> {
         let dest = open_directory(dest).map_err(|source| LayerError::OpenDestination {
             path: dest.to_path_buf(),
             source: source.into(),
         })?;
-        let lowers = lowers
-            .iter()
-            .map(|lower| {
-                open_directory(lower).map_err(|source| LayerError::OpenLower {
-                    path: lower.clone(),
-                    source: source.into(),
-                })
-            })
-            .collect::<Result<_, _>>()?;
-        Ok(Root {
+        let root = Root {
             dest,
-            lowers,
+            lowers: OnceCell::new(),
+            source: Cell::new(None),
+            failure: RefCell::new(None),
             cached: None,
-        })
+        };
+        match lowers {
+            Lowers::Ready(paths) => {
+                let opened = open_lowers(paths)?;
+                root.lowers.get_or_init(|| opened);
+            }
+            Lowers::Lazy(source) => root.source.set(Some(source)),
+        }
+        Ok(root)
+    }
+
+    /// The lower layers' directories, top-most first, waiting for them the
+    /// first time. A failure is kept for [`Root::take_failure`]: the error
+    /// returned here only stops the walk.
+    fn lowers(&self) -> io::Result<&[OwnedFd]> {
+        if let Some(lowers) = self.lowers.get() {
+            return Ok(lowers);
+        }
+        let Some(source) = self.source.take() else {
+            return Err(lowers_unavailable());
+        };
+        tracing::debug!("waiting for the layers below");
+        let opened = source
+            .wait()
+            .map_err(|source| LayerError::LowersUnavailable { source })
+            .and_then(|paths| open_lowers(&paths));
+        match opened {
+            Ok(opened) => Ok(self.lowers.get_or_init(|| opened)),
+            Err(error) => {
+                *self.failure.borrow_mut() = Some(error);
+                Err(lowers_unavailable())
+            }
+        }
+    }
+
+    /// Why the lower layers could not be had, if they were needed and
+    /// could not: the error to report instead of the one the walk returned.
+    pub(crate) fn take_failure(&self) -> Option<LayerError> {
+        self.failure.borrow_mut().take()
     }
 
     /// The layer directory itself.
@@ -126,7 +179,7 @@ impl Root {
         }
         // Not cached: the walk may have gone through a lower layer, which
         // later entries change.
-        Parent::new(self.walk(path, true, deferred)?.dir)
+        Parent::new(self.walk(path, true, deferred)?)
     }
 
     /// The directory at `path` (cleaned) if it resolves in this layer alone,
@@ -162,7 +215,7 @@ impl Root {
     ) -> io::Result<OwnedFd> {
         match self.open_in_dest(path) {
             Ok(dir) => Ok(dir),
-            Err(Errno::NOENT | Errno::NOTDIR) => Ok(self.walk(path, create, deferred)?.dir),
+            Err(Errno::NOENT | Errno::NOTDIR) => self.walk(path, create, deferred),
             Err(errno) => Err(errno.into()),
         }
     }
@@ -182,16 +235,46 @@ impl Root {
         }
     }
 
-    /// Walks `path` over the merged view of this layer and the lower ones.
-    /// Directories this layer lacks are made once the walk is known to end
-    /// below them (not for a directory a symlink merely passes through),
-    /// when `create` is set; otherwise they are `ENOENT`.
+    /// Walks `path` over the merged view of this layer and the lower ones,
+    /// and returns the directory in this layer. Directories this layer lacks
+    /// are made once the walk is known to end below them (not for a
+    /// directory a symlink merely passes through), when `create` is set;
+    /// otherwise they are `ENOENT`.
     pub(crate) fn walk(
         &self,
         path: &[u8],
         create: bool,
         deferred: &mut Vec<DirTimes>,
+    ) -> io::Result<OwnedFd> {
+        let mut visits = self.visits(path, create, deferred)?;
+        let last = visits.pop().expect(ROOT_STAYS);
+        Ok(last.dir.expect("materialize made every directory"))
+    }
+
+    /// [`Root::walk`], and the same directory in the lower layers.
+    pub(crate) fn walk_with_lowers(
+        &self,
+        path: &[u8],
+        create: bool,
+        deferred: &mut Vec<DirTimes>,
     ) -> io::Result<Level> {
+        let mut visits = self.visits(path, create, deferred)?;
+        self.lowers_of(&mut visits)?;
+        let last = visits.pop().expect(ROOT_STAYS);
+        Ok(Level {
+            dir: last.dir.expect("materialize made every directory"),
+            lowers: last.lowers.expect("lowers_of found them"),
+        })
+    }
+
+    /// The directories a walk of `path` goes through, from the root to the
+    /// one it ends at, all made in this layer.
+    fn visits(
+        &self,
+        path: &[u8],
+        create: bool,
+        deferred: &mut Vec<DirTimes>,
+    ) -> io::Result<Vec<Visit>> {
         let mut visits = vec![self.root_visit()?];
         let mut pending: Vec<Vec<u8>> = components(path).rev().map(<[u8]>::to_vec).collect();
         let mut symlinks = 0;
@@ -204,7 +287,7 @@ impl Root {
                         visits.pop();
                     }
                 }
-                _ => match step(visits.last().expect(ROOT_STAYS), &name, create)? {
+                _ => match self.step(&mut visits, &name, create)? {
                     Step::Directory(visit) => visits.push(visit),
                     Step::Symlink(target) => {
                         symlinks += 1;
@@ -223,40 +306,91 @@ impl Root {
         }
 
         materialize(&mut visits, create, deferred)?;
-        let last = visits.pop().expect(ROOT_STAYS);
-        Ok(Level {
-            dir: last.dir.expect("materialize made every directory"),
-            lowers: last.lowers,
-        })
+        Ok(visits)
     }
 
     fn root_visit(&self) -> io::Result<Visit> {
         let dir = self.dest.try_clone()?;
-        let mut lowers = Vec::new();
-        if !is_opaque(dir.as_fd()) {
-            for lower in &self.lowers {
-                lowers.push(lower.try_clone()?);
-                if is_opaque(lower.as_fd()) {
-                    break;
-                }
-            }
-        }
+        // An opaque root hides every lower layer: nothing to wait for.
+        let lowers = is_opaque(dir.as_fd()).then(Vec::new);
         Ok(Visit {
             dir: Some(dir),
             lowers,
             path: Vec::new(),
         })
     }
+
+    /// The lower layers' roots that show through this layer's root.
+    fn root_lowers(&self) -> io::Result<Vec<OwnedFd>> {
+        let mut lowers = Vec::new();
+        for lower in self.lowers()? {
+            lowers.push(lower.try_clone()?);
+            if is_opaque(lower.as_fd()) {
+                break;
+            }
+        }
+        Ok(lowers)
+    }
+
+    /// The lower directories of the last of `visits`, each visit being the
+    /// parent of the next, found from the nearest one that knows its own.
+    fn lowers_of<'v>(&self, visits: &'v mut [Visit]) -> io::Result<&'v [OwnedFd]> {
+        let known = visits.iter().rposition(|visit| visit.lowers.is_some());
+        let first = known.map_or(0, |index| index + 1);
+        for index in first..visits.len() {
+            let lowers = if index == 0 {
+                self.root_lowers()?
+            } else {
+                let (parents, rest) = visits.split_at(index);
+                let parent = parents[index - 1].lowers.as_deref();
+                let (_, name) = split(&rest[0].path);
+                lower_directories(parent.expect("parents are found first"), name)?
+            };
+            visits[index].lowers = Some(lowers);
+        }
+        let last = visits.last().expect(ROOT_STAYS);
+        Ok(last.lowers.as_deref().expect("found above"))
+    }
+
+    /// Takes one component `name` from the last of `visits`.
+    fn step(&self, visits: &mut [Visit], name: &[u8], create: bool) -> io::Result<Step> {
+        let visit = visits.last().expect(ROOT_STAYS);
+        let path = join(&visit.path, name);
+        if let Some(dir) = &visit.dir {
+            match statat(dir, name, AtFlags::SYMLINK_NOFOLLOW) {
+                Ok(stat) => return step_in_dest(dir.as_fd(), name, &stat, create, path),
+                Err(Errno::NOENT) => {}
+                Err(errno) => return Err(errno.into()),
+            }
+        }
+
+        match lookup_lowers(self.lowers_of(visits)?, name)? {
+            Lower::Symlink { target, .. } => Ok(Step::Symlink(target)),
+            Lower::Directories(lowers) => Ok(Step::Directory(Visit {
+                dir: None,
+                lowers: Some(lowers),
+                path,
+            })),
+            Lower::Absent if create => Ok(Step::Directory(Visit {
+                dir: None,
+                lowers: Some(Vec::new()),
+                path,
+            })),
+            Lower::Other { .. } => Err(Errno::NOTDIR.into()),
+            Lower::Absent => Err(Errno::NOENT.into()),
+        }
+    }
 }
 
 const ROOT_STAYS: &str = "the root of a walk is never popped";
 
 /// A directory met by a walk: its descriptor in this layer once it exists
-/// there, the same directory in the lower layers that show through it, and
-/// its path in the layer.
+/// there, the same directory in the lower layers that show through it
+/// (`None` until needed: found from the parent's and the name), and its
+/// path in the layer.
 struct Visit {
     dir: Option<OwnedFd>,
-    lowers: Vec<OwnedFd>,
+    lowers: Option<Vec<OwnedFd>>,
     path: Vec<u8>,
 }
 
@@ -265,36 +399,10 @@ enum Step {
     Symlink(Vec<u8>),
 }
 
-fn step(visit: &Visit, name: &[u8], create: bool) -> io::Result<Step> {
-    let path = join(&visit.path, name);
-    if let Some(dir) = &visit.dir {
-        match statat(dir, name, AtFlags::SYMLINK_NOFOLLOW) {
-            Ok(stat) => return step_in_dest(dir.as_fd(), &visit.lowers, name, &stat, create, path),
-            Err(Errno::NOENT) => {}
-            Err(errno) => return Err(errno.into()),
-        }
-    }
-
-    match lookup_lowers(&visit.lowers, name)? {
-        Lower::Symlink { target, .. } => Ok(Step::Symlink(target)),
-        Lower::Directories(lowers) => Ok(Step::Directory(Visit {
-            dir: None,
-            lowers,
-            path,
-        })),
-        Lower::Absent if create => Ok(Step::Directory(Visit {
-            dir: None,
-            lowers: Vec::new(),
-            path,
-        })),
-        Lower::Other { .. } => Err(Errno::NOTDIR.into()),
-        Lower::Absent => Err(Errno::NOENT.into()),
-    }
-}
-
+/// Steps into `name`, which this layer has; its lower directories are left
+/// to be found when needed, unless it hides them.
 fn step_in_dest(
     parent: BorrowedFd<'_>,
-    parent_lowers: &[OwnedFd],
     name: &[u8],
     stat: &rustix::fs::Stat,
     create: bool,
@@ -303,11 +411,7 @@ fn step_in_dest(
     let (dir, lowers) = match FileType::from_raw_mode(stat.st_mode) {
         FileType::Directory => {
             let dir = open_dir(parent, name)?;
-            let lowers = if is_opaque(dir.as_fd()) {
-                Vec::new()
-            } else {
-                lower_directories(parent_lowers, name)?
-            };
+            let lowers = is_opaque(dir.as_fd()).then(Vec::new);
             (dir, lowers)
         }
         FileType::Symlink => {
@@ -320,7 +424,7 @@ fn step_in_dest(
             rustix::fs::unlinkat(parent, name, AtFlags::empty())?;
             let dir = make_directory(parent, name, &Metadata::implied_directory())?;
             mark_opaque(dir.as_fd())?;
-            (dir, Vec::new())
+            (dir, Some(Vec::new()))
         }
         _ if is_whiteout(stat) => return Err(Errno::NOENT.into()),
         _ => return Err(Errno::NOTDIR.into()),
@@ -360,7 +464,10 @@ fn copy_up_directory(
     deferred: &mut Vec<DirTimes>,
 ) -> io::Result<OwnedFd> {
     let (_, name) = split(&visit.path);
-    let Some(lower) = visit.lowers.first() else {
+    // A directory this layer lacks was found by a lookup in the lower
+    // layers, which gave its lower directories.
+    let lowers = visit.lowers.as_deref().unwrap_or_default();
+    let Some(lower) = lowers.first() else {
         return make_directory(parent, name, &Metadata::implied_directory());
     };
     let metadata = Metadata::from_fd(lower.as_fd())?;
@@ -428,6 +535,25 @@ fn make_directory(parent: BorrowedFd<'_>, name: &[u8], metadata: &Metadata) -> i
 pub(crate) fn open_dir(parent: BorrowedFd<'_>, name: &[u8]) -> rustix::io::Result<OwnedFd> {
     let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
     openat(parent, name, flags, Mode::empty())
+}
+
+/// Opens the lower layers' directories, top-most first.
+fn open_lowers(paths: &[PathBuf]) -> Result<Vec<OwnedFd>, LayerError> {
+    paths
+        .iter()
+        .map(|lower| {
+            open_directory(lower).map_err(|source| LayerError::OpenLower {
+                path: lower.clone(),
+                source: source.into(),
+            })
+        })
+        .collect()
+}
+
+/// What a walk returns when the lower layers could not be had; the reason
+/// waits in [`Root`].
+fn lowers_unavailable() -> io::Error {
+    io::Error::other("the layers below are unavailable")
 }
 
 fn open_directory(path: &Path) -> rustix::io::Result<OwnedFd> {

@@ -19,7 +19,7 @@
 
 use std::io::{self, Read};
 use std::os::fd::AsFd;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use rustix::fs::{AtFlags, FileType, makedev, statat, utimensat};
 use rustix::io::Errno;
@@ -30,7 +30,7 @@ use crate::error::{LayerError, lossy};
 use crate::link::find_target;
 use crate::metadata::{DirTimes, Metadata, identity};
 use crate::path::{clean, split};
-use crate::resolve::{Parent, Root};
+use crate::resolve::{Lowers, Parent, Root};
 use crate::whiteout::{self, Marker};
 use crate::writers::{MAX_FILE, Writers};
 
@@ -38,8 +38,8 @@ use crate::writers::{MAX_FILE, Writers};
 pub(crate) const BUFFER_SIZE: usize = 128 * 1024;
 
 /// The state of one layer being applied.
-pub(crate) struct Unpacker {
-    root: Root,
+pub(crate) struct Unpacker<'a> {
+    root: Root<'a>,
     /// Directories whose times are set at the end.
     deferred: Vec<DirTimes>,
     buffer: Vec<u8>,
@@ -51,8 +51,8 @@ pub(crate) struct Unpacker {
     writers: Writers,
 }
 
-impl Unpacker {
-    pub(crate) fn open(dest: &Path, lowers: &[PathBuf]) -> Result<Unpacker, LayerError> {
+impl<'a> Unpacker<'a> {
+    pub(crate) fn open(dest: &Path, lowers: Lowers<'a>) -> Result<Unpacker<'a>, LayerError> {
         Ok(Unpacker {
             root: Root::open(dest, lowers)?,
             deferred: Vec::new(),
@@ -108,8 +108,10 @@ impl Unpacker {
     }
 
     /// The error to return for `error`, met while applying: the failure of
-    /// a file handed over before it, if any, came first.
+    /// a file handed over before it, if any, came first, and a walk that
+    /// stopped because the lower layers could not be had reports why.
     pub(crate) fn fail(&mut self, error: LayerError) -> LayerError {
+        let error = self.root.take_failure().unwrap_or(error);
         self.writers.fail(error)
     }
 
@@ -119,10 +121,14 @@ impl Unpacker {
     pub(crate) fn finish(mut self) -> Result<u64, LayerError> {
         settle(&mut self.writers, &mut self.root)?;
         for times in &self.deferred {
-            set_directory_times(&self.root, times).map_err(|source| LayerError::SetMetadata {
-                entry: lossy(&times.path),
-                what: "times",
-                source,
+            set_directory_times(&self.root, times).map_err(|source| {
+                self.root
+                    .take_failure()
+                    .unwrap_or_else(|| LayerError::SetMetadata {
+                        entry: lossy(&times.path),
+                        what: "times",
+                        source,
+                    })
             })?;
         }
         Ok(self.unpacked_size)
@@ -324,7 +330,7 @@ impl Unpacker {
 
 /// Applies a whiteout or an opaque marker; `entry` is its cleaned path.
 fn apply_marker(
-    root: &mut Root,
+    root: &mut Root<'_>,
     deferred: &mut Vec<DirTimes>,
     entry: &[u8],
     marker: Marker<'_>,
@@ -373,7 +379,7 @@ fn entry_type(header: &tar::Header, raw_path: &[u8]) -> EntryType {
 
 /// Waits for the files in flight; forgets the cached parent if writing them
 /// removed something.
-fn settle(writers: &mut Writers, root: &mut Root) -> Result<(), LayerError> {
+fn settle(writers: &mut Writers, root: &mut Root<'_>) -> Result<(), LayerError> {
     if writers.is_busy() && writers.drain()? {
         root.forget();
     }
@@ -425,7 +431,7 @@ fn device(header: &tar::Header, kind: EntryType) -> io::Result<(FileType, rustix
 
 /// Sets a directory's times if its path still names the same directory:
 /// a later entry may have replaced or removed it.
-fn set_directory_times(root: &Root, times: &DirTimes) -> io::Result<()> {
+fn set_directory_times(root: &Root<'_>, times: &DirTimes) -> io::Result<()> {
     if times.path.is_empty() {
         return set_times_if_same(root.dest(), b".", times);
     }

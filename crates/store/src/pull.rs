@@ -5,7 +5,8 @@
 //! 2. From an index, pick the platform; fetch the image manifest and its config.
 //! 3. Fetch every missing layer in parallel, streaming: the blob is hashed as it is
 //!    written, and unpacked from its temporary file as it grows (see [`crate::follow`]),
-//!    each layer as soon as the layers below it are done.
+//!    each layer alongside the layers below it: it waits for them only when one of its
+//!    paths must look below (see [`container_layer::apply_with_lowers`]).
 //! 4. Write the config, the manifests and last the tag.
 
 use std::fs::File;
@@ -535,9 +536,10 @@ impl LayerJob {
         Ok(unpacked)
     }
 
-    /// Unpacks the blob in `path` (complete, or still being written) once the layers
-    /// below are readable, and checks its diff ID. The result waits in a temporary
-    /// directory, which layers above may already use as their lower.
+    /// Unpacks the blob in `path` (complete, or still being written), waiting for the
+    /// layers below only if it must look into them, and checks its diff ID. The result
+    /// waits in a temporary directory, which layers above may already use as their
+    /// lower.
     async fn unpack_from(
         self,
         path: PathBuf,
@@ -553,19 +555,18 @@ impl LayerJob {
         let temp = fsutil::temp_path_for(&self.store.layer_path(&self.chain_id));
         let job = self;
 
-        let outcome = tokio::task::spawn_blocking(move || -> Result<Unpacked> {
-            let mut lowers = Vec::with_capacity(job.below.len());
-            for below in job.below.iter().rev() {
-                let Some(path) = below.wait() else {
-                    return Err(invalid("layer", &digest, "a layer below it failed"));
-                };
-                lowers.push(path);
-            }
+        tokio::task::spawn_blocking(move || -> Result<Unpacked> {
             fsutil::create_dir_all(&temp)?;
-            let applied = container_layer::apply(source, &temp, &lowers)
-                .map_err(|source| StoreError::Layer {
-                    digest: digest.clone(),
-                    source,
+            let below = Below(&job.below);
+            let applied = container_layer::apply_with_lowers(source, &temp, &below)
+                .map_err(|source| match source {
+                    container_layer::LayerError::LowersUnavailable { .. } => {
+                        invalid("layer", &digest, BELOW_FAILED)
+                    }
+                    source => StoreError::Layer {
+                        digest: digest.clone(),
+                        source,
+                    },
                 })
                 .and_then(|applied| check_diff_id(applied, &job.diff_id));
             let record = match applied {
@@ -591,8 +592,27 @@ impl LayerJob {
             })
         })
         .await
-        .map_err(StoreError::Task)?;
-        outcome
+        .map_err(StoreError::Task)?
+    }
+}
+
+const BELOW_FAILED: &str = "a layer below it failed";
+
+/// The layers below one being unpacked, bottom first, waited for when it first needs
+/// them.
+struct Below<'a>(&'a [Arc<Signal>]);
+
+impl container_layer::LowerSource for Below<'_> {
+    fn wait(&self) -> std::result::Result<Vec<PathBuf>, Box<dyn std::error::Error + Send + Sync>> {
+        // Top-most first, as overlayfs stacks them.
+        let mut lowers = Vec::with_capacity(self.0.len());
+        for below in self.0.iter().rev() {
+            let Some(path) = below.wait() else {
+                return Err(BELOW_FAILED.into());
+            };
+            lowers.push(path);
+        }
+        Ok(lowers)
     }
 }
 
