@@ -21,8 +21,9 @@ pub struct Cli {
     #[arg(long, global = true, env = "CONTAINER_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
 
-    /// Show debug logs (-vv for trace); RUST_LOG overrides
-    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    /// Show debug logs (-DD for trace); RUST_LOG overrides. Not `-v`: that is
+    /// `run -v` and `rm -v`, as in Docker
+    #[arg(short = 'D', long = "debug", alias = "verbose", global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
 
     #[command(subcommand)]
@@ -32,6 +33,26 @@ pub struct Cli {
 /// Top-level commands. Docker's spellings, with Apple's as aliases.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Create and run a container from an image
+    Run(RunArgs),
+    /// Create a container without starting it
+    Create(CreateArgs),
+    /// Start stopped or created containers
+    Start(StartArgs),
+    /// Stop running containers: SIGTERM (or the image's stop signal), then SIGKILL
+    Stop(StopArgs),
+    /// Send a signal to running containers
+    Kill(KillArgs),
+    /// Remove containers
+    #[command(visible_alias = "delete", alias = "remove")]
+    Rm(RmArgs),
+    /// List containers
+    #[command(visible_aliases = ["ls", "list"])]
+    Ps(PsArgs),
+    /// Show a container's output
+    Logs(LogsArgs),
+    /// Wait for containers to exit, and print their exit codes
+    Wait(WaitArgs),
     /// Download an image from a registry
     Pull(PullArgs),
     /// List images
@@ -52,6 +73,9 @@ pub enum Command {
     System(SystemCommand),
     /// Print a shell completion script
     Completion(CompletionArgs),
+    /// The monitor of one container (started by `run` and `start`, not by hand)
+    #[command(name = "__monitor", hide = true)]
+    Monitor(MonitorArgs),
 }
 
 /// `container image …`
@@ -145,13 +169,13 @@ pub struct ImagesArgs {
 
 #[derive(Debug, Args)]
 pub struct InspectArgs {
-    /// Images, by name or ID
+    /// Containers or images, by name or ID (containers are looked for first)
     #[arg(required = true)]
     pub names: Vec<String>,
-    /// `json` (the default) or a Go template such as '{{.Os}}/{{.Architecture}}'
+    /// `json` (the default) or a Go template such as '{{.State.Status}}'
     #[arg(short, long)]
     pub format: Option<String>,
-    /// Only images (the only kind of object so far)
+    /// Only this kind of object: `container` or `image`
     #[arg(long = "type", value_name = "TYPE")]
     pub kind: Option<String>,
 }
@@ -213,4 +237,211 @@ pub struct InfoArgs {
 pub struct CompletionArgs {
     /// The shell
     pub shell: clap_complete::Shell,
+}
+
+/// When `run` and `create` pull the image.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PullPolicy {
+    /// Pull when the image is not in the store
+    Missing,
+    /// Always pull first
+    Always,
+    /// Never pull; fail when missing
+    Never,
+}
+
+/// Flags shared by `run` and `create`.
+#[derive(Debug, Args)]
+pub struct ContainerOptions {
+    /// Name the container (unique)
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Set an environment variable; a bare KEY takes the host's value
+    #[arg(short, long = "env", value_name = "KEY[=VALUE]")]
+    pub env: Vec<String>,
+    /// Read environment variables from a file (KEY=VALUE lines, `#` comments)
+    #[arg(long = "env-file", value_name = "FILE")]
+    pub env_files: Vec<PathBuf>,
+    /// Override the image's ENTRYPOINT (`""` clears it); the image's CMD is dropped
+    #[arg(long, value_name = "COMMAND")]
+    pub entrypoint: Option<String>,
+    /// Working directory inside the container (created when missing)
+    #[arg(short, long, value_name = "DIR")]
+    pub workdir: Option<String>,
+    /// User and group: name|uid[:group|gid]
+    #[arg(short, long, value_name = "USER[:GROUP]")]
+    pub user: Option<String>,
+    /// Container hostname (default: the short ID)
+    #[arg(short = 'h', long, value_name = "NAME")]
+    pub hostname: Option<String>,
+    /// Set a label
+    #[arg(short, long = "label", value_name = "KEY[=VALUE]")]
+    pub labels: Vec<String>,
+    /// Keep stdin open and forward it to the container
+    #[arg(short, long)]
+    pub interactive: bool,
+    /// Allocate a terminal (not supported yet)
+    #[arg(short, long)]
+    pub tty: bool,
+    /// Network: `none` (a namespace with loopback only) or `host`
+    #[arg(long, alias = "net", default_value = "none", value_name = "NETWORK")]
+    pub network: String,
+    /// Remove the container when it exits
+    #[arg(long)]
+    pub rm: bool,
+    /// Pull the image: missing, always or never
+    #[arg(long, value_enum, default_value_t = PullPolicy::Missing, value_name = "POLICY")]
+    pub pull: PullPolicy,
+    /// Platform of the image to pull: os/arch[/variant]
+    #[arg(long, value_name = "OS/ARCH[/VARIANT]")]
+    pub platform: Option<String>,
+    /// Signal that `stop` sends first (default SIGTERM, or the image's STOPSIGNAL)
+    #[arg(long, value_name = "SIGNAL")]
+    pub stop_signal: Option<String>,
+    /// Print no pull progress
+    #[arg(short, long)]
+    pub quiet: bool,
+    /// The image, then the command and its arguments
+    #[arg(required = true, trailing_var_arg = true, value_name = "IMAGE [COMMAND [ARG...]]")]
+    pub args: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+#[command(disable_help_flag = true)]
+pub struct RunArgs {
+    /// Run in the background and print the container ID
+    #[arg(short, long)]
+    pub detach: bool,
+    /// Forward signals received to the container
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set, value_name = "BOOL")]
+    pub sig_proxy: bool,
+    #[command(flatten)]
+    pub options: ContainerOptions,
+    /// Print help
+    #[arg(long, action = clap::ArgAction::Help)]
+    pub help: Option<bool>,
+}
+
+#[derive(Debug, Args)]
+#[command(disable_help_flag = true)]
+pub struct CreateArgs {
+    #[command(flatten)]
+    pub options: ContainerOptions,
+    /// Print help
+    #[arg(long, action = clap::ArgAction::Help)]
+    pub help: Option<bool>,
+}
+
+#[derive(Debug, Args)]
+pub struct StartArgs {
+    /// Containers, by name or ID
+    #[arg(required = true)]
+    pub names: Vec<String>,
+    /// Attach to the output, and exit with the container's code
+    #[arg(short, long)]
+    pub attach: bool,
+    /// Forward stdin (with --attach)
+    #[arg(short, long)]
+    pub interactive: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct StopArgs {
+    /// Containers, by name or ID
+    #[arg(required = true)]
+    pub names: Vec<String>,
+    /// Seconds to wait before killing
+    #[arg(short, long = "time", visible_alias = "timeout", default_value_t = 10, value_name = "SECONDS")]
+    pub time: u64,
+    /// Signal to send first
+    #[arg(short, long, value_name = "SIGNAL")]
+    pub signal: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct KillArgs {
+    /// Containers, by name or ID
+    #[arg(required = true)]
+    pub names: Vec<String>,
+    /// Signal to send
+    #[arg(short, long, default_value = "KILL", value_name = "SIGNAL")]
+    pub signal: String,
+}
+
+#[derive(Debug, Args)]
+pub struct RmArgs {
+    /// Containers, by name or ID
+    #[arg(required = true)]
+    pub names: Vec<String>,
+    /// Kill and remove running containers
+    #[arg(short, long)]
+    pub force: bool,
+    /// Also remove anonymous volumes (containers have none yet)
+    #[arg(short, long)]
+    pub volumes: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PsArgs {
+    /// Show all containers (default: running ones)
+    #[arg(short, long)]
+    pub all: bool,
+    /// Show only IDs
+    #[arg(short, long)]
+    pub quiet: bool,
+    /// Do not shorten IDs and commands
+    #[arg(long)]
+    pub no_trunc: bool,
+    /// `table`, `json`, or a Go template such as '{{.ID}} {{.Names}}'
+    #[arg(long)]
+    pub format: Option<String>,
+    /// Filter: id=, name=, label=KEY[=VALUE], status=, exited=CODE, ancestor=IMAGE
+    #[arg(short, long = "filter", value_name = "KEY=VALUE")]
+    pub filters: Vec<String>,
+    /// Show the N most recently created containers (all states)
+    #[arg(short = 'n', long, value_name = "N")]
+    pub last: Option<usize>,
+    /// Show the most recently created container (all states)
+    #[arg(short, long)]
+    pub latest: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct LogsArgs {
+    /// Container, by name or ID
+    pub name: String,
+    /// Keep printing output until the container exits
+    #[arg(short, long)]
+    pub follow: bool,
+    /// Only the last N lines (`all` for every line)
+    #[arg(short = 'n', long = "tail", default_value = "all", value_name = "N")]
+    pub tail: String,
+    /// Prefix each line with its time (RFC 3339, nanoseconds)
+    #[arg(short, long)]
+    pub timestamps: bool,
+    /// Only lines since this time (RFC 3339) or duration ago (`10m`, `1h30m`)
+    #[arg(long, value_name = "TIME")]
+    pub since: Option<String>,
+    /// Only lines before this time (RFC 3339) or duration ago
+    #[arg(long, value_name = "TIME")]
+    pub until: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct WaitArgs {
+    /// Containers, by name or ID
+    #[arg(required = true)]
+    pub names: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct MonitorArgs {
+    /// Where runtime state lives
+    #[arg(long, value_name = "DIR")]
+    pub run_dir: PathBuf,
+    /// Start the process once a client has attached
+    #[arg(long)]
+    pub attach: bool,
+    /// The container's ID
+    pub id: String,
 }

@@ -4,28 +4,38 @@ use std::path::PathBuf;
 
 use anyhow::Context as _;
 use container_registry::{Credentials, RegistryConfig, SessionOptions};
+use container_runtime::Runtime;
 use container_store::{RegistryAccess, Store};
 
 use crate::cli::Cli;
 
 /// The store root when neither `--root` nor `CONTAINER_ROOT` is given.
 pub const DEFAULT_ROOT: &str = "/var/lib/container";
+/// Runtime state when neither `--root` nor `CONTAINER_ROOT` is given.
+pub const DEFAULT_RUN_DIR: &str = "/run/container";
 /// The configuration file when neither `--config` nor `CONTAINER_CONFIG` is given.
 pub const DEFAULT_CONFIG: &str = "/etc/container/config.toml";
 
 /// Global settings, resolved once.
 pub struct Context {
     pub root: PathBuf,
+    /// Runtime state: `<root>/run` with `--root`, else `/run/container`.
+    pub run_dir: PathBuf,
     pub config_path: PathBuf,
 }
 
 impl Context {
     pub fn new(cli: &Cli) -> Context {
+        let run_dir = match &cli.root {
+            Some(root) => root.join("run"),
+            None => PathBuf::from(DEFAULT_RUN_DIR),
+        };
         Context {
             root: cli
                 .root
                 .clone()
                 .unwrap_or_else(|| PathBuf::from(DEFAULT_ROOT)),
+            run_dir,
             config_path: cli
                 .config
                 .clone()
@@ -37,6 +47,11 @@ impl Context {
     pub fn store(&self) -> anyhow::Result<Store> {
         Store::open(&self.root)
             .with_context(|| format!("opening the store at `{}`", self.root.display()))
+    }
+
+    /// The containers of the store.
+    pub fn containers(&self) -> anyhow::Result<Runtime> {
+        Ok(Runtime::new(self.store()?, &self.run_dir))
     }
 
     /// Registry configuration and logins.

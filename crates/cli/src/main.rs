@@ -61,14 +61,20 @@ fn is_broken_pipe(error: &anyhow::Error) -> bool {
     })
 }
 
-/// Logs go to stderr: nothing by default, debug for our crates with `-v`, trace with
-/// `-vv`; `RUST_LOG` overrides both.
+/// Logs go to stderr: nothing by default, debug for our crates with `-D`, trace with
+/// `-DD`; `RUST_LOG` overrides both.
 fn init_logging(verbose: u8) {
     use tracing_subscriber::EnvFilter;
     let default = match verbose {
         0 => "off",
-        1 => "container=debug,container_store=debug,container_registry=debug,container_layer=debug",
-        _ => "container=trace,container_store=trace,container_registry=trace,container_layer=trace",
+        1 => {
+            "container=debug,container_store=debug,container_registry=debug,container_layer=debug,\
+             container_runtime=debug,libcontainer=warn,libcgroups=warn"
+        }
+        _ => {
+            "container=trace,container_store=trace,container_registry=trace,container_layer=trace,\
+             container_runtime=trace,libcontainer=debug,libcgroups=debug"
+        }
     };
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
     tracing_subscriber::fmt()

@@ -39,7 +39,7 @@ struct Untagged {
 
 /// Where each manifest is named from.
 #[derive(Default)]
-struct Names {
+pub(crate) struct Names {
     tags: Vec<Reference>,
     repo_digests: Vec<String>,
 }
@@ -176,6 +176,7 @@ impl Store {
         let named_tag = Reference::parse_with_default_tag(name)
             .ok()
             .filter(|r| image.tags.contains(r));
+        let is_by_id = named_tag.is_none();
 
         let doomed_tags: Vec<Reference> = match named_tag {
             Some(tag) => vec![tag],
@@ -199,12 +200,24 @@ impl Store {
             .collect();
         let doomed: BTreeSet<String> = doomed_tags.iter().map(|t| t.to_string()).collect();
 
+        let is_last_tag = image.tags.len() == doomed_tags.len();
+        let holder = self.first_holder(&image.manifest_digest)?;
+        if let Some(container) = holder.as_ref().filter(|_| is_last_tag && !force) {
+            return Err(StoreError::ImageInUse {
+                name: name.to_owned(),
+                is_id: is_by_id,
+                image: image.short_id().to_owned(),
+                container: crate::short_id(container).to_owned(),
+            });
+        }
+
         let mut index = self.layout.read_index()?;
         let mut entries = index.manifests().clone();
         entries.retain(|d| !ref_name(d).is_some_and(|n| doomed.contains(n)));
-        let is_last_tag = image.tags.len() == doomed_tags.len();
-        if is_last_tag {
-            // With its last tag gone the image goes too, with its digest references.
+        // With its last tag gone the image goes too, with its digest references; a
+        // held image stays as untagged, since a container still needs it.
+        let is_deleted = is_last_tag && holder.is_none();
+        if is_deleted {
             entries.retain(|d| {
                 self.manifest_for_entry(d).ok().flatten().as_deref() != Some(&image.manifest_digest)
             });
@@ -214,17 +227,23 @@ impl Store {
         self.layout.write_index(&index)?;
 
         let mut untagged = self.read_untagged()?;
-        untagged.manifests.remove(&image.manifest_digest);
+        if is_last_tag && !is_deleted {
+            untagged.manifests.insert(image.manifest_digest.clone());
+        } else {
+            untagged.manifests.remove(&image.manifest_digest);
+        }
         self.write_untagged(&untagged)?;
         self.collect_garbage()?;
         Ok(removals)
     }
 
-    /// Removes untagged images, or with `all` every image (no container uses images yet).
+    /// Removes untagged images, or with `all` every image, except those a container
+    /// holds.
     pub fn prune(&self, all: bool) -> Result<PruneReport> {
         let mut report = PruneReport::default();
+        let holds = self.holds()?;
         for image in self.images()? {
-            if !all && !image.is_dangling() {
+            if (!all && !image.is_dangling()) || holds.contains_key(&image.manifest_digest) {
                 continue;
             }
             let _lock = self.lock_metadata()?;
@@ -268,9 +287,10 @@ impl Store {
         Ok(freed)
     }
 
-    /// Blobs and layer chain IDs reachable from `index.json` and `untagged.json`.
+    /// Blobs and layer chain IDs reachable from `index.json`, `untagged.json` and holds.
     fn reachable(&self) -> Result<(BTreeSet<String>, BTreeSet<String>)> {
         let mut manifests: Vec<String> = self.read_untagged()?.manifests.into_iter().collect();
+        manifests.extend(self.holds()?.into_keys());
         let mut blobs = BTreeSet::new();
         for entry in self.layout.read_index()?.manifests() {
             let digest = entry.digest().to_string();
@@ -320,7 +340,15 @@ impl Store {
         Ok(chosen.map(|i| present[i].digest().to_string()))
     }
 
-    fn load_image(&self, manifest_digest: &str, names: Names) -> Result<Option<Image>> {
+    /// One container holding this manifest, if any.
+    fn first_holder(&self, manifest_digest: &str) -> Result<Option<String>> {
+        let mut holds = self.holds()?;
+        Ok(holds
+            .remove(manifest_digest)
+            .and_then(|holders| holders.into_iter().next()))
+    }
+
+    pub(crate) fn load_image(&self, manifest_digest: &str, names: Names) -> Result<Option<Image>> {
         let Ok(manifest) = self.read_manifest(manifest_digest) else {
             return Ok(None);
         };

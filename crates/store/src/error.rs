@@ -57,6 +57,24 @@ pub enum StoreError {
         /// Its tags.
         tags: String,
     },
+    /// A container uses the image, and removing it needs force.
+    #[error("{}", image_in_use(name, *is_id, image, container))]
+    ImageInUse {
+        /// What the user typed.
+        name: String,
+        /// Whether it was typed as an image ID.
+        is_id: bool,
+        /// The short image ID.
+        image: String,
+        /// The short ID of a container using it.
+        container: String,
+    },
+    /// A hold names its holder with characters a file name cannot safely carry.
+    #[error("invalid image holder `{holder}`")]
+    InvalidHolder {
+        /// The holder's name.
+        holder: String,
+    },
     /// The name typed is not a valid reference.
     #[error(transparent)]
     Reference(#[from] container_reference::ReferenceError),
@@ -133,6 +151,19 @@ impl StoreError {
             cause = error.source();
         }
         false
+    }
+}
+
+/// Docker's conflict messages, which scripts match.
+fn image_in_use(name: &str, is_id: bool, image: &str, container: &str) -> String {
+    if is_id {
+        format!(
+            "conflict: unable to delete {image} (must be forced) - image is being used by container {container}"
+        )
+    } else {
+        format!(
+            "conflict: unable to remove repository reference \"{name}\" (must force) - container {container} is using its referenced image {image}"
+        )
     }
 }
 

@@ -11,6 +11,8 @@
 //! - `layers/<chain-id>/` is each layer unpacked once, in overlayfs form, ready to be a
 //!   `lowerdir`; `layers/<chain-id>.json` records its diff ID and size. The directory
 //!   appears (by rename) only once it is complete and synced.
+//! - `holds/<container-id>` names the manifest a container was created from: held
+//!   images are never pruned or collected, and need force to lose their last name.
 //! - `locks/` holds lock files: `store.lock` guards `index.json`, `untagged.json` and
 //!   garbage collection; `layer-<chain-id>.lock` makes concurrent pulls of one layer
 //!   download and unpack it once.
@@ -25,6 +27,7 @@ mod catalog;
 mod error;
 mod follow;
 mod fsutil;
+mod holds;
 mod image;
 mod layers;
 mod layout;

@@ -4,6 +4,7 @@ use std::io::Write as _;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
+use container_runtime::{ContainerRecord, Runtime, RuntimeError};
 use container_store::Image;
 use serde_json::{Value, json};
 
@@ -12,18 +13,18 @@ use crate::context::Context;
 use crate::output::Format;
 
 pub fn run(context: &Context, args: InspectArgs) -> anyhow::Result<ExitCode> {
-    if let Some(kind) = args.kind.as_deref().filter(|k| *k != "image") {
-        anyhow::bail!("unsupported object type `{kind}`: only images exist so far");
-    }
-    let store = context.store()?;
+    let kind = match args.kind.as_deref() {
+        None => Kind::Any,
+        Some("container") => Kind::Container,
+        Some("image") => Kind::Image,
+        Some(other) => anyhow::bail!("unsupported object type `{other}`: use container or image"),
+    };
+    let runtime = context.containers()?;
     let mut found = Vec::new();
     let mut failed = false;
     for name in &args.names {
-        match store
-            .resolve(name)
-            .with_context(|| format!("inspecting `{name}`"))
-        {
-            Ok(image) => found.push(to_json(&image)),
+        match lookup(&runtime, kind, name).with_context(|| format!("inspecting `{name}`")) {
+            Ok(value) => found.push(value),
             Err(error) => {
                 failed = true;
                 crate::report_error(&error);
@@ -40,6 +41,119 @@ pub fn run(context: &Context, args: InspectArgs) -> anyhow::Result<ExitCode> {
         ExitCode::FAILURE
     } else {
         ExitCode::SUCCESS
+    })
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Any,
+    Container,
+    Image,
+}
+
+/// A container first, then an image, as Docker looks them up.
+fn lookup(runtime: &Runtime, kind: Kind, name: &str) -> anyhow::Result<Value> {
+    if kind != Kind::Image {
+        match runtime.find(name) {
+            Ok(record) => return Ok(container_json(runtime, &record)),
+            Err(RuntimeError::NotFound { .. }) if kind == Kind::Any => {}
+            Err(error) => return Err(error.into()),
+        }
+    }
+    Ok(to_json(&runtime.store().resolve(name)?))
+}
+
+/// Docker's zero time, for times that never happened.
+const ZERO_TIME: &str = "0001-01-01T00:00:00Z";
+
+/// Docker's container inspect shape.
+fn container_json(runtime: &Runtime, record: &ContainerRecord) -> Value {
+    let paths = runtime.paths();
+    let id = &record.id;
+    let argv = record.config.argv();
+    let config = &record.config;
+    json!({
+        "Id": id,
+        "Created": record.created,
+        "Path": argv.first().cloned().unwrap_or_default(),
+        "Args": argv.iter().skip(1).collect::<Vec<_>>(),
+        "State": state_json(record),
+        "Image": record.image.id,
+        "ResolvConfPath": paths.etc_file(id, "resolv.conf"),
+        "HostnamePath": paths.etc_file(id, "hostname"),
+        "HostsPath": paths.etc_file(id, "hosts"),
+        "LogPath": paths.log(id),
+        "Name": format!("/{}", record.name),
+        "RestartCount": 0,
+        "Driver": "overlay",
+        "Platform": "linux",
+        "HostConfig": {
+            "NetworkMode": record.host.network.as_str(),
+            "AutoRemove": record.host.auto_remove,
+        },
+        "GraphDriver": { "Name": "overlay", "Data": graph_data(runtime, record) },
+        "Mounts": [],
+        "Config": {
+            "Hostname": config.hostname,
+            "Domainname": "",
+            "User": config.user,
+            "AttachStdin": config.open_stdin,
+            "AttachStdout": true,
+            "AttachStderr": true,
+            "Tty": config.tty,
+            "OpenStdin": config.open_stdin,
+            "StdinOnce": config.open_stdin,
+            "Env": config.env,
+            "Cmd": config.cmd,
+            "Image": config.image,
+            "WorkingDir": config.working_dir,
+            "Entrypoint": config.entrypoint,
+            "Labels": config.labels,
+            "StopSignal": config.stop_signal,
+        },
+        "NetworkSettings": { "Networks": { record.host.network.as_str(): {} } },
+    })
+}
+
+fn state_json(record: &ContainerRecord) -> Value {
+    let state = &record.state;
+    let is_running = record.is_running();
+    json!({
+        "Status": state.status.as_str(),
+        "Running": is_running,
+        "Paused": false,
+        "Restarting": false,
+        "OOMKilled": false,
+        "Dead": false,
+        "Pid": if is_running { state.pid.unwrap_or(0) } else { 0 },
+        "ExitCode": state.exit_code.unwrap_or(0),
+        "Error": state.error.clone().unwrap_or_default(),
+        "StartedAt": state.started_at.as_deref().unwrap_or(ZERO_TIME),
+        "FinishedAt": state.finished_at.as_deref().unwrap_or(ZERO_TIME),
+    })
+}
+
+/// The overlay's directories, as Docker's `GraphDriver.Data` shows them.
+fn graph_data(runtime: &Runtime, record: &ContainerRecord) -> Value {
+    let paths = runtime.paths();
+    let store = runtime.store();
+    let lowers = store
+        .image_by_manifest(&record.image.manifest_digest)
+        .map(|image| {
+            let dirs: Vec<String> = image
+                .chain_ids
+                .iter()
+                .rev()
+                .map(|c| store.layer_path(c).display().to_string())
+                .collect();
+            dirs.join(":")
+        })
+        .unwrap_or_default();
+    json!({
+        "LowerDir": lowers,
+        "UpperDir": paths.upper(&record.id),
+        "WorkDir": paths.work(&record.id),
+        "MergedDir": paths.rootfs(&record.id),
     })
 }
 

@@ -1,14 +1,25 @@
 //! One file per command: parse, call one library function, render.
 
+mod attach;
 mod completion;
+mod create;
 mod history;
 mod images;
 mod inspect;
+mod kill;
+mod logs;
+mod monitor;
 mod prune;
+mod ps;
 mod pull;
+mod rm;
 mod rmi;
+mod run;
+mod start;
+mod stop;
 mod system;
 mod tag;
+mod wait;
 
 use std::process::ExitCode;
 
@@ -19,6 +30,16 @@ use crate::context::Context;
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let context = Context::new(&cli);
     match cli.command {
+        Command::Run(args) => run::run(&context, args),
+        Command::Create(args) => create::run(&context, args),
+        Command::Start(args) => start::run(&context, args),
+        Command::Stop(args) => stop::run(&context, args),
+        Command::Kill(args) => kill::run(&context, args),
+        Command::Rm(args) => rm::run(&context, args),
+        Command::Ps(args) => ps::run(&context, args),
+        Command::Logs(args) => logs::run(&context, args),
+        Command::Wait(args) => wait::run(&context, args),
+        Command::Monitor(args) => monitor::run(&context, args),
         Command::Pull(args) | Command::Image(ImageCommand::Pull(args)) => pull::run(&context, args),
         Command::Images(args) | Command::Image(ImageCommand::Images(args)) => {
             images::run(&context, args)
@@ -35,4 +56,35 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::System(command) => system::run(&context, command),
         Command::Completion(args) => completion::run(args),
     }
+}
+
+/// Runs `action` for each name; a failure is reported and the rest still run, as
+/// Docker does. Exits 1 if any failed.
+pub fn each(
+    names: &[String],
+    mut action: impl FnMut(&str) -> anyhow::Result<()>,
+) -> anyhow::Result<ExitCode> {
+    let mut failed = false;
+    for name in names {
+        if let Err(error) = action(name) {
+            if is_broken_pipe(&error) {
+                return Err(error);
+            }
+            failed = true;
+            crate::report_error(&error);
+        }
+    }
+    Ok(if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn is_broken_pipe(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+    })
 }

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use container_reference::Reference;
 use container_registry::Platform;
-use container_store::PullOptions;
+use container_store::{PullOptions, Pulled};
 
 use crate::cli::{ProgressMode, PullArgs};
 use crate::context::{Context, runtime};
@@ -15,15 +15,28 @@ use crate::progress::PullProgress;
 pub fn run(context: &Context, args: PullArgs) -> anyhow::Result<ExitCode> {
     let reference = Reference::parse(&args.image)?;
     let platform = args.platform.as_deref().map(Platform::parse).transpose()?;
-    let store = context.store()?;
-    let access = context.registry_access(args.tls_verify)?;
     let mode = if args.quiet {
         ProgressMode::Quiet
     } else {
         args.progress
     };
+    let pulled = pull(context, &reference, platform, mode, args.tls_verify)?;
+    writeln!(std::io::stdout(), "{}", pulled.reference)?;
+    Ok(ExitCode::SUCCESS)
+}
 
-    let shown = display_name(&reference);
+/// Pulls `reference` into the store, drawing progress on stderr as `mode` says. Shared
+/// by `pull`, and by `run` and `create` for a missing image.
+pub fn pull(
+    context: &Context,
+    reference: &Reference,
+    platform: Option<Platform>,
+    mode: ProgressMode,
+    tls_verify: bool,
+) -> anyhow::Result<Pulled> {
+    let store = context.store()?;
+    let access = context.registry_access(tls_verify)?;
+    let shown = display_name(reference);
     let progress = PullProgress::new(mode);
     progress.line(&format!(
         "{}: Pulling from {}",
@@ -33,7 +46,7 @@ pub fn run(context: &Context, args: PullArgs) -> anyhow::Result<ExitCode> {
     let (progress, events) = progress.callback();
     let options = PullOptions { platform };
     let pulled = runtime()?
-        .block_on(store.pull(&reference, &access, &options, events))
+        .block_on(store.pull(reference, &access, &options, events))
         .with_context(|| format!("pulling `{shown}`"));
     let mut progress = progress.lock().expect("no panics while drawing");
     progress.finish();
@@ -45,8 +58,7 @@ pub fn run(context: &Context, args: PullArgs) -> anyhow::Result<ExitCode> {
         false => "Image is up to date for",
     };
     progress.line(&format!("Status: {status} {}", pulled.reference.familiar()));
-    writeln!(std::io::stdout(), "{}", pulled.reference)?;
-    Ok(ExitCode::SUCCESS)
+    Ok(pulled)
 }
 
 /// The full name, with `:latest` when nothing else was given.

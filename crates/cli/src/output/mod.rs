@@ -117,7 +117,16 @@ pub fn human_since(created: Option<&str>) -> String {
     format!("{} ago", human_duration(seconds))
 }
 
-fn human_duration(seconds: u64) -> String {
+/// How long ago `time` was, without "ago" (`Up 5 minutes`).
+pub fn human_age(time: Option<&str>) -> String {
+    let Some(time) = time.and_then(parse_time) else {
+        return "N/A".into();
+    };
+    let seconds = (time::OffsetDateTime::now_utc() - time).whole_seconds().max(0) as u64;
+    human_duration(seconds)
+}
+
+pub fn human_duration(seconds: u64) -> String {
     let (minutes, hours, days) = (seconds / 60, seconds / 3600, seconds / 86400);
     match seconds {
         0 => "Less than a second".into(),

@@ -1,0 +1,139 @@
+//! `container create`, and the creation half of `container run`.
+
+use std::io::Write as _;
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use container_reference::Reference;
+use container_registry::Platform;
+use container_runtime::config::{parse_env_file, resolve_env};
+use container_runtime::{
+    ContainerRecord, CreateOptions, HostConfig, NetworkMode, Runtime, RuntimeError, UserConfig,
+};
+use container_store::{Image, StoreError};
+
+use crate::cli::{ContainerOptions, CreateArgs, ProgressMode, PullPolicy};
+use crate::context::Context;
+
+pub fn run(context: &Context, args: CreateArgs) -> anyhow::Result<ExitCode> {
+    let created = context
+        .containers()
+        .and_then(|runtime| create(context, &runtime, &args.options));
+    match created {
+        Ok(record) => {
+            writeln!(std::io::stdout(), "{}", record.id)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(error) => Ok(failed(&error)),
+    }
+}
+
+/// Reports an error of `run` or `create`, and gives Docker's exit code for it: 127 or
+/// 126 when the command cannot be run, 125 for any other failure of ours.
+pub fn failed(error: &anyhow::Error) -> ExitCode {
+    crate::report_error(error);
+    let code = error
+        .chain()
+        .find_map(|cause| cause.downcast_ref::<RuntimeError>())
+        .map_or(125, RuntimeError::exit_code);
+    ExitCode::from(code)
+}
+
+/// Creates a container from the flags, pulling the image as `--pull` says.
+pub fn create(
+    context: &Context,
+    runtime: &Runtime,
+    options: &ContainerOptions,
+) -> anyhow::Result<ContainerRecord> {
+    if options.tty {
+        return Err(RuntimeError::Unsupported {
+            what: "a terminal (`-t`)".into(),
+        }
+        .into());
+    }
+    let (image_name, command) = options
+        .args
+        .split_first()
+        .expect("clap requires the image argument");
+    let create_options = CreateOptions {
+        name: options.name.clone(),
+        config: user_config(options, command)?,
+        host: HostConfig {
+            network: network(&options.network)?,
+            auto_remove: options.rm,
+        },
+    };
+    let image = image(context, runtime, options, image_name)?;
+    Ok(runtime.create(&image, image_name, &create_options)?)
+}
+
+fn user_config(options: &ContainerOptions, command: &[String]) -> anyhow::Result<UserConfig> {
+    let mut entries = Vec::new();
+    for path in &options.env_files {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("reading the env file `{}`", path.display()))?;
+        entries.extend(parse_env_file(&text));
+    }
+    entries.extend(options.env.iter().cloned());
+    let env = resolve_env(&entries, |key| std::env::var(key).ok())?;
+    let labels = options
+        .labels
+        .iter()
+        .map(|label| match label.split_once('=') {
+            Some((key, value)) => (key.to_owned(), value.to_owned()),
+            None => (label.clone(), String::new()),
+        })
+        .collect();
+    Ok(UserConfig {
+        command: command.to_vec(),
+        entrypoint: options.entrypoint.clone(),
+        env,
+        working_dir: options.workdir.clone(),
+        user: options.user.clone(),
+        hostname: options.hostname.clone(),
+        labels,
+        stop_signal: options.stop_signal.clone(),
+        open_stdin: options.interactive,
+        tty: options.tty,
+    })
+}
+
+fn network(name: &str) -> anyhow::Result<NetworkMode> {
+    match name {
+        "none" => Ok(NetworkMode::None),
+        "host" => Ok(NetworkMode::Host),
+        other => Err(RuntimeError::Unsupported {
+            what: format!("network `{other}` (use `none` or `host`)"),
+        }
+        .into()),
+    }
+}
+
+/// The image to create from: from the store, or pulled as the policy says.
+fn image(
+    context: &Context,
+    runtime: &Runtime,
+    options: &ContainerOptions,
+    name: &str,
+) -> anyhow::Result<Image> {
+    if options.pull != PullPolicy::Always {
+        match runtime.store().resolve(name) {
+            Ok(image) => return Ok(image),
+            Err(StoreError::ImageNotFound { .. }) if options.pull == PullPolicy::Missing => {}
+            Err(error) => return Err(error.into()),
+        }
+    }
+    let reference = Reference::parse(name)?;
+    if options.pull == PullPolicy::Missing {
+        let shown = reference.with_tag("latest").ok().filter(|_| reference.tag().is_none() && reference.digest().is_none());
+        let shown = shown.as_ref().unwrap_or(&reference).familiar();
+        writeln!(std::io::stderr(), "Unable to find image '{shown}' locally")?;
+    }
+    let platform = options.platform.as_deref().map(Platform::parse).transpose()?;
+    let mode = if options.quiet {
+        ProgressMode::Quiet
+    } else {
+        ProgressMode::Auto
+    };
+    Ok(super::pull::pull(context, &reference, platform, mode, true)?.image)
+}

@@ -1,0 +1,32 @@
+//! `container run`: create, start, and (unless `-d`) attach until the container exits.
+
+use std::io::Write as _;
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use container_runtime::StartMode;
+
+use crate::cli::RunArgs;
+use crate::context::Context;
+
+pub fn run(context: &Context, args: RunArgs) -> anyhow::Result<ExitCode> {
+    match run_container(context, &args) {
+        Ok(code) => Ok(code),
+        Err(error) => Ok(super::create::failed(&error)),
+    }
+}
+
+fn run_container(context: &Context, args: &RunArgs) -> anyhow::Result<ExitCode> {
+    let runtime = context.containers()?;
+    let record = super::create::create(context, &runtime, &args.options)?;
+    let starting = || format!("starting container {}", record.short_id());
+    if args.detach {
+        runtime.start(&record.id, StartMode::Detached).with_context(starting)?;
+        writeln!(std::io::stdout(), "{}", record.id)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    runtime.start(&record.id, StartMode::Attached).with_context(starting)?;
+    let code = super::attach::stream(&runtime, &record.id, args.options.interactive, args.sig_proxy)
+        .with_context(starting)?;
+    Ok(ExitCode::from(code.clamp(0, 255) as u8))
+}

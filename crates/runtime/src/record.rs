@@ -1,0 +1,308 @@
+//! Container records: `<root>/containers/<id>/record.json`.
+//!
+//! A record is written whole and atomically, under `locks/containers.lock`, by the
+//! command that creates the container, the monitor that runs it, and the commands
+//! that change it. Names are unique: the check and the write happen under the lock.
+
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::ContainerConfig;
+use crate::error::{Result, RuntimeError};
+use crate::fsutil;
+use crate::ids;
+use crate::paths::Paths;
+
+/// Everything known about a container.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContainerRecord {
+    /// 64 hex digits.
+    pub id: String,
+    /// Unique name, without Docker's leading `/`.
+    pub name: String,
+    /// When it was created (RFC 3339).
+    pub created: String,
+    /// The image it runs.
+    pub image: ImageInfo,
+    /// The merged run configuration.
+    pub config: ContainerConfig,
+    /// Host-side settings.
+    pub host: HostConfig,
+    /// What it is doing.
+    pub state: State,
+}
+
+/// The image of a container.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImageInfo {
+    /// As the user typed it.
+    pub reference: String,
+    /// The image ID (config digest).
+    pub id: String,
+    /// The manifest digest, which the container holds in the store.
+    pub manifest_digest: String,
+}
+
+/// Network namespace choices.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum NetworkMode {
+    /// A network namespace of its own with only loopback.
+    #[default]
+    None,
+    /// The host's network namespace.
+    Host,
+}
+
+impl NetworkMode {
+    /// Docker's name for it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NetworkMode::None => "none",
+            NetworkMode::Host => "host",
+        }
+    }
+}
+
+/// Settings that concern the host rather than the process.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HostConfig {
+    /// Network namespace.
+    pub network: NetworkMode,
+    /// Remove the container when it exits (`--rm`).
+    pub auto_remove: bool,
+}
+
+/// Lifecycle states.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// Created, never started (or being started).
+    #[default]
+    Created,
+    /// Its process runs.
+    Running,
+    /// Its process ended.
+    Exited,
+}
+
+impl Status {
+    /// Docker's word for it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Created => "created",
+            Status::Running => "running",
+            Status::Exited => "exited",
+        }
+    }
+}
+
+/// The state of a container.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct State {
+    /// Lifecycle state.
+    pub status: Status,
+    /// The container's init process, as the host sees it, while running.
+    pub pid: Option<i32>,
+    /// The monitor process while it runs: pid and start time (clock ticks since boot).
+    pub monitor: Option<ProcessId>,
+    /// The exit code of the last run (128 + signal when killed).
+    pub exit_code: Option<i32>,
+    /// When the last run started (RFC 3339).
+    pub started_at: Option<String>,
+    /// When the last run ended (RFC 3339).
+    pub finished_at: Option<String>,
+    /// Why the last start failed, if it did.
+    pub error: Option<String>,
+}
+
+/// A process, identified so that a reused pid is not mistaken for it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProcessId {
+    /// Process ID.
+    pub pid: i32,
+    /// Start time in clock ticks since boot (`/proc/<pid>/stat` field 22).
+    pub start_time: u64,
+}
+
+impl ProcessId {
+    /// This process.
+    pub fn current() -> Option<ProcessId> {
+        let pid = std::process::id() as i32;
+        Some(ProcessId {
+            pid,
+            start_time: start_time(pid)?,
+        })
+    }
+
+    /// Whether the process still runs (and is the same process).
+    pub fn is_alive(&self) -> bool {
+        start_time(self.pid) == Some(self.start_time)
+    }
+}
+
+/// Field 22 of `/proc/<pid>/stat`, after the parenthesised command name.
+fn start_time(pid: i32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let after_name = &stat[stat.rfind(')')? + 2..];
+    after_name.split(' ').nth(19)?.parse().ok()
+}
+
+/// Reads and writes records.
+#[derive(Debug, Clone)]
+pub(crate) struct Records {
+    paths: Paths,
+}
+
+impl Records {
+    pub(crate) fn new(paths: &Paths) -> Records {
+        Records {
+            paths: paths.clone(),
+        }
+    }
+
+    /// Takes the records lock.
+    pub(crate) fn lock(&self) -> Result<fsutil::Lock> {
+        fsutil::lock(&self.paths.records_lock())
+    }
+
+    /// Every record, oldest first.
+    pub(crate) fn list(&self) -> Result<Vec<ContainerRecord>> {
+        let dir = self.paths.containers();
+        let entries = match std::fs::read_dir(&dir) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(RuntimeError::io("reading", dir)(e)),
+        };
+        let mut records = Vec::new();
+        for entry in entries.flatten() {
+            let id = entry.file_name().to_string_lossy().into_owned();
+            if let Some(record) = self.load(&id)? {
+                records.push(record);
+            }
+        }
+        records.sort_by(|a, b| a.created.cmp(&b.created).then(a.id.cmp(&b.id)));
+        Ok(records)
+    }
+
+    /// The record of `id`, if there is one.
+    pub(crate) fn load(&self, id: &str) -> Result<Option<ContainerRecord>> {
+        if !ids::is_id_prefix(id) || id.len() != 64 {
+            return Ok(None);
+        }
+        fsutil::read_json(&self.paths.record(id))
+    }
+
+    /// Writes a record (call with the lock held).
+    pub(crate) fn save(&self, record: &ContainerRecord) -> Result<()> {
+        let dir = self.paths.container(&record.id);
+        fsutil::create_dir_all(&dir)?;
+        fsutil::write_json(&self.paths.record(&record.id), record)
+    }
+
+    /// Reads, changes and writes back a record under the lock; `None` if it is gone.
+    pub(crate) fn update(
+        &self,
+        id: &str,
+        change: impl FnOnce(&mut ContainerRecord),
+    ) -> Result<Option<ContainerRecord>> {
+        let _lock = self.lock()?;
+        let Some(mut record) = self.load(id)? else {
+            return Ok(None);
+        };
+        change(&mut record);
+        self.save(&record)?;
+        Ok(Some(record))
+    }
+
+    /// Finds what the user means by `name`: a full ID, a name, or a unique ID prefix,
+    /// tried in that order (as Docker does).
+    pub(crate) fn find(&self, name: &str) -> Result<ContainerRecord> {
+        let wanted = name.strip_prefix('/').unwrap_or(name);
+        let records = self.list()?;
+        find_in(&records, wanted)
+            .cloned()
+            .map_err(|e| match e {
+                Lookup::Missing => RuntimeError::NotFound {
+                    name: name.to_owned(),
+                },
+                Lookup::Ambiguous => RuntimeError::Ambiguous {
+                    prefix: name.to_owned(),
+                },
+            })
+    }
+
+    /// The container that has `name`, if any.
+    pub(crate) fn with_name(&self, name: &str) -> Result<Option<ContainerRecord>> {
+        Ok(self.list()?.into_iter().find(|r| r.name == name))
+    }
+
+}
+
+enum Lookup {
+    Missing,
+    Ambiguous,
+}
+
+fn find_in<'a>(records: &'a [ContainerRecord], wanted: &str) -> Result<&'a ContainerRecord, Lookup> {
+    if let Some(record) = records.iter().find(|r| r.id == wanted) {
+        return Ok(record);
+    }
+    if let Some(record) = records.iter().find(|r| r.name == wanted) {
+        return Ok(record);
+    }
+    if !ids::is_id_prefix(wanted) {
+        return Err(Lookup::Missing);
+    }
+    let mut matches = records.iter().filter(|r| r.id.starts_with(wanted));
+    match (matches.next(), matches.next()) {
+        (Some(record), None) => Ok(record),
+        (Some(_), Some(_)) => Err(Lookup::Ambiguous),
+        _ => Err(Lookup::Missing),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(id: &str, name: &str) -> ContainerRecord {
+        ContainerRecord {
+            id: id.repeat(64 / id.len()),
+            name: name.into(),
+            created: String::new(),
+            image: ImageInfo {
+                reference: "busybox".into(),
+                id: String::new(),
+                manifest_digest: String::new(),
+            },
+            config: ContainerConfig::default(),
+            host: HostConfig::default(),
+            state: State::default(),
+        }
+    }
+
+    #[test]
+    fn lookups_try_id_then_name_then_prefix() {
+        let records = [record("ab", "web"), record("ac", "db"), record("cafe", "abab")];
+        let found = |name: &str| find_in(&records, name).map(|r| r.name.clone()).ok();
+        assert_eq!(found(&"ab".repeat(32)).as_deref(), Some("web"));
+        assert_eq!(found("db").as_deref(), Some("db"));
+        // A name wins over an ID prefix, as in Docker.
+        assert_eq!(found("abab").as_deref(), Some("abab"));
+        assert_eq!(found("aba").as_deref(), Some("web"));
+        assert!(matches!(find_in(&records, "a"), Err(Lookup::Ambiguous)));
+        assert!(matches!(find_in(&records, "zz"), Err(Lookup::Missing)));
+    }
+
+    #[test]
+    fn start_times_identify_this_process() {
+        let me = ProcessId::current().unwrap();
+        assert!(me.is_alive());
+        let other = ProcessId {
+            start_time: me.start_time + 1,
+            ..me
+        };
+        assert!(!other.is_alive());
+    }
+}
