@@ -17,8 +17,9 @@ const CLEARED_VARS: &[&str] = &[
     "XDG_STATE_HOME",
 ];
 
-/// A scratch store root for one test, removed on Drop (after unmounting anything left
-/// mounted under it), with helpers to run the binary.
+/// A scratch store root for one test, removed on Drop (after killing its containers'
+/// processes, removing their cgroups and unmounting anything left mounted under it),
+/// with helpers to run the binary.
 pub struct TestEnv {
     /// The store root (`CONTAINER_ROOT`).
     pub root: TempDir,
@@ -86,6 +87,7 @@ impl Default for TestEnv {
 
 impl Drop for TestEnv {
     fn drop(&mut self) {
+        crate::containers::stop_under(self.root.path());
         crate::mounts::unmount_under(self.root.path());
         crate::mounts::unmount_under(self.home.path());
     }

@@ -12,6 +12,7 @@
 //! Tools come from Debian packages (docker-registry, skopeo, umoci, jq, busybox-static);
 //! the fixture script installs the missing ones when it runs as root.
 
+mod containers;
 mod env;
 mod fixtures;
 pub mod http;

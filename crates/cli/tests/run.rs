@@ -1,0 +1,122 @@
+//! `run`, `create`, `start` and the lifecycle commands, on real containers from the
+//! busybox fixture, checked from inside the container where it matters.
+
+mod common;
+
+use common::{busybox_registry, container, inspect, mirrored_env};
+use container_test_support::{Registry, TestEnv};
+
+/// A store with busybox pulled, and its registry (kept alive with it).
+fn busybox_env() -> (Registry, TestEnv) {
+    let registry = busybox_registry();
+    let env = mirrored_env(&registry);
+    container(&env, &["pull", "-q", "busybox"]).success();
+    (registry, env)
+}
+
+#[test]
+fn run_prints_the_output_and_passes_the_exit_code_through() {
+    let (_registry, env) = busybox_env();
+    let hello = container(&env, &["run", "--rm", "busybox", "echo", "hello"]);
+    assert_eq!(hello.success().stdout, "hello\n");
+
+    let failed = container(&env, &["run", "busybox", "sh", "-c", "echo out; echo err >&2; exit 3"]);
+    failed.code_is(3);
+    assert_eq!(failed.stdout, "out\n");
+    assert_eq!(failed.stderr, "err\n");
+}
+
+#[test]
+fn kill_delivers_signals_and_a_killed_container_exits_128_plus_the_signal() {
+    let (_registry, env) = busybox_env();
+    let script = "trap 'echo got HUP' HUP; echo ready; while true; do sleep 0.1; done";
+    container(&env, &["run", "-d", "--name", "sig", "busybox", "sh", "-c", script]).success();
+    wait_for_log(&env, "sig", "ready\n");
+
+    container(&env, &["kill", "-s", "HUP", "sig"]).success();
+    wait_for_log(&env, "sig", "ready\ngot HUP\n");
+    container(&env, &["kill", "sig"]).success();
+    assert_eq!(container(&env, &["wait", "sig"]).success().stdout, "137\n");
+    let status = container(&env, &["ps", "-a", "--format", "{{.Status}}"]);
+    assert!(status.success().stdout.starts_with("Exited (137)"), "{status}");
+}
+
+#[test]
+fn run_pulls_a_missing_image_and_rm_leaves_nothing() {
+    let registry = busybox_registry();
+    let env = mirrored_env(&registry);
+    let output = container(&env, &["run", "--rm", "busybox", "true"]);
+    output.success();
+    assert!(output.stderr.contains("Unable to find image 'busybox:latest' locally"), "{output}");
+    assert_eq!(container(&env, &["ps", "-aq"]).success().stdout, "");
+    assert!(common::entries(&env.root.path().join("containers")).is_empty());
+}
+
+#[test]
+fn commands_that_cannot_run_exit_127_and_126() {
+    let (_registry, env) = busybox_env();
+    let missing = container(&env, &["run", "--rm", "busybox", "no-such-command"]);
+    missing.code_is(127);
+    assert!(missing.stderr.contains("executable file not found"), "{missing}");
+
+    let not_executable = container(&env, &["run", "--rm", "busybox", "/etc/passwd"]);
+    not_executable.code_is(126);
+    assert!(not_executable.stderr.contains("permission denied"), "{not_executable}");
+
+    let no_image = container(&env, &["run", "--rm", "--pull", "never", "nothing-here"]);
+    no_image.code_is(125);
+}
+
+#[test]
+fn detached_container_logs_stops_and_is_removed() {
+    let (_registry, env) = busybox_env();
+    let script = "trap 'echo bye; exit 0' TERM; echo ready; while true; do sleep 0.1; done";
+    let id = container(&env, &["run", "-d", "--name", "web", "busybox", "sh", "-c", script]);
+    let id = id.success().stdout.trim().to_owned();
+    assert_eq!(id.len(), 64, "{id}");
+
+    wait_for_log(&env, "web", "ready\n");
+    let ps = container(&env, &["ps", "--format", "{{.Names}} {{.Status}}"]);
+    assert!(ps.success().stdout.starts_with("web Up"), "{ps}");
+    assert_eq!(inspect(&env, "web")["State"]["Status"], "running");
+
+    container(&env, &["stop", "-t", "5", "web"]).success();
+    assert_eq!(container(&env, &["wait", "web"]).success().stdout, "0\n");
+    assert_eq!(container(&env, &["logs", "web"]).success().stdout, "ready\nbye\n");
+    assert_eq!(inspect(&env, &id[..12])["State"]["Status"], "exited");
+
+    container(&env, &["rm", "web"]).success();
+    assert_eq!(container(&env, &["ps", "-aq"]).success().stdout, "");
+}
+
+#[test]
+fn process_sees_the_image_config_and_the_flags() {
+    let (_registry, env) = busybox_env();
+    let output = container(
+        &env,
+        &[
+            "run", "--rm", "-e", "GREETING=hi", "-w", "/work/dir", "-u", "65534:65534",
+            "--hostname", "box", "busybox", "sh", "-c",
+            "echo $GREETING; pwd; id -u; id -g; hostname; echo $PATH",
+        ],
+    );
+    let lines: Vec<&str> = output.stdout.lines().collect();
+    assert_eq!(
+        lines,
+        ["hi", "/work/dir", "65534", "65534", "box", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],
+        "{output}"
+    );
+}
+
+/// Polls `logs NAME` until it prints `expected` (a few seconds at most).
+fn wait_for_log(env: &TestEnv, name: &str, expected: &str) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let logs = container(env, &["logs", name]);
+        if logs.stdout == expected {
+            return;
+        }
+        assert!(std::time::Instant::now() < deadline, "no {expected:?} in the logs: {logs}");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
