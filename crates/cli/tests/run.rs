@@ -120,3 +120,96 @@ fn wait_for_log(env: &TestEnv, name: &str, expected: &str) {
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
 }
+
+#[test]
+fn a_container_whose_monitor_was_killed_shows_so_and_rm_force_cleans_up() {
+    let (_registry, env) = busybox_env();
+    let id = container(&env, &["run", "-d", "--name", "orphan", "busybox", "sleep", "1000"]);
+    let id = id.success().stdout.trim().to_owned();
+    let record_path = env.root.path().join("containers").join(&id).join("record.json");
+    let record: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&record_path).unwrap()).unwrap();
+    let monitor = record["state"]["monitor"]["pid"].as_i64().unwrap() as i32;
+    let init = record["state"]["pid"].as_i64().unwrap() as i32;
+
+    // SAFETY: signalling a process this test started.
+    unsafe { libc::kill(monitor, libc::SIGKILL) };
+    let status = poll_status(&env, "orphan", |s| s.contains("its monitor is gone"));
+    assert!(status.starts_with("Up "), "{status}");
+    let refused = container(&env, &["rm", "orphan"]);
+    refused.code_is(1);
+    assert!(refused.stderr.contains("is running"), "{refused}");
+
+    container(&env, &["rm", "-f", "orphan"]).success();
+    assert_eq!(container(&env, &["ps", "-aq"]).success().stdout, "");
+    assert!(!std::path::Path::new(&format!("/proc/{init}/cgroup")).exists() || is_zombie(init));
+    let mountinfo = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
+    assert!(!mountinfo.contains(env.root.path().to_str().unwrap()), "{mountinfo}");
+    for hierarchy in ["memory", "pids", "unified"] {
+        let cgroup = format!("/sys/fs/cgroup/{hierarchy}/container/{id}");
+        assert!(!std::path::Path::new(&cgroup).exists(), "{cgroup} is left");
+    }
+    assert!(!env.root.path().join("run").join(&id).exists());
+}
+
+#[test]
+fn a_container_killed_from_the_host_is_recorded_as_exited_137() {
+    let (_registry, env) = busybox_env();
+    let id = container(&env, &["run", "-d", "busybox", "sleep", "1000"]);
+    let id = id.success().stdout.trim().to_owned();
+    let pid = inspect(&env, &id)["State"]["Pid"].as_i64().unwrap() as i32;
+    assert!(pid > 1);
+    // SAFETY: signalling a process this test started.
+    unsafe { libc::kill(pid, libc::SIGKILL) };
+    assert_eq!(container(&env, &["wait", &id]).success().stdout, "137\n");
+    let state = &inspect(&env, &id)["State"];
+    assert_eq!(state["Status"], "exited");
+    assert_eq!(state["ExitCode"], 137);
+}
+
+#[test]
+fn ten_containers_started_at_once_by_ten_processes_all_run() {
+    let (_registry, env) = busybox_env();
+    let children: Vec<_> = (0..10)
+        .map(|n| {
+            env.command(common::BIN)
+                .args(["run", "-d", "--name", &format!("many{n}"), "busybox", "sleep", "1000"])
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for child in children {
+        let output = child.wait_with_output().unwrap();
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    }
+    let running = container(&env, &["ps", "-q"]);
+    assert_eq!(running.success().stdout.lines().count(), 10, "{running}");
+    let names = container(&env, &["ps", "--format", "{{.Names}}"]);
+    let mut names: Vec<&str> = names.stdout.lines().collect();
+    names.sort();
+    let expected: Vec<String> = (0..10).map(|n| format!("many{n}")).collect();
+    let mut expected: Vec<&str> = expected.iter().map(String::as_str).collect();
+    expected.sort();
+    assert_eq!(names, expected);
+}
+
+/// Polls `ps -a` until the container's status satisfies `is_done`.
+fn poll_status(env: &TestEnv, name: &str, is_done: impl Fn(&str) -> bool) -> String {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let filter = format!("name={name}");
+        let ps = container(env, &["ps", "-a", "--filter", &filter, "--format", "{{.Status}}"]);
+        let status = ps.stdout.trim().to_owned();
+        if is_done(&status) {
+            return status;
+        }
+        assert!(std::time::Instant::now() < deadline, "status stayed {status:?}");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
+fn is_zombie(pid: i32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| s.contains(") Z "))
+}

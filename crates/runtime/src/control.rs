@@ -16,6 +16,9 @@ impl Runtime {
     /// Sends `signal` to the container's init process.
     pub fn kill(&self, name: &str, signal: i32) -> Result<ContainerRecord> {
         let record = self.find(name)?;
+        if record.is_orphaned() {
+            return signal_orphan(record, signal);
+        }
         if !record.is_running() {
             return Err(RuntimeError::NotRunning { id: record.id });
         }
@@ -31,6 +34,9 @@ impl Runtime {
     /// after `timeout`. A container that is not running is left as it is.
     pub fn stop(&self, name: &str, timeout: Duration, signal: Option<i32>) -> Result<ContainerRecord> {
         let record = self.find(name)?;
+        if record.is_orphaned() {
+            return self.stop_orphan(record, timeout, signal);
+        }
         if !record.is_running() {
             return Ok(record);
         }
@@ -120,6 +126,47 @@ impl Runtime {
             reason: e.to_string(),
         })
     }
+}
+
+impl Runtime {
+    /// Stops a container whose monitor died: its stop signal, then SIGKILL, straight
+    /// to its process. Nobody can learn its exit code, so it stays unknown.
+    fn stop_orphan(
+        &self,
+        record: ContainerRecord,
+        timeout: Duration,
+        signal: Option<i32>,
+    ) -> Result<ContainerRecord> {
+        let configured = record.config.stop_signal.as_deref().map(parse_signal).transpose()?;
+        let record = signal_orphan(record, signal.or(configured).unwrap_or(15))?;
+        let deadline = Instant::now() + timeout;
+        while record.is_orphaned() && Instant::now() < deadline {
+            std::thread::sleep(POLL);
+        }
+        if record.is_orphaned() {
+            signal_orphan(record.clone(), 9)?;
+            while record.is_orphaned() {
+                std::thread::sleep(POLL);
+            }
+        }
+        Ok(record)
+    }
+}
+
+/// Signals the process of a container whose monitor died.
+fn signal_orphan(record: ContainerRecord, signal: i32) -> Result<ContainerRecord> {
+    let not_running = || RuntimeError::NotRunning {
+        id: record.id.clone(),
+    };
+    let number = crate::signal::to_rustix(signal).ok_or_else(not_running)?;
+    let pid = record
+        .state
+        .pid
+        .and_then(rustix::process::Pid::from_raw)
+        .ok_or_else(not_running)?;
+    tracing::debug!(id = %record.id, signal, "signalling a container without a monitor");
+    rustix::process::kill_process(pid, number).map_err(|_| not_running())?;
+    Ok(record)
 }
 
 fn unexpected(reply: &Reply) -> RuntimeError {

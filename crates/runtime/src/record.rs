@@ -135,17 +135,34 @@ impl ProcessId {
         })
     }
 
-    /// Whether the process still runs (and is the same process).
+    /// Whether the process still runs (and is the same process). A zombie does not:
+    /// a monitor killed with SIGKILL stays one until whoever adopted it reaps it.
     pub fn is_alive(&self) -> bool {
         start_time(self.pid) == Some(self.start_time)
     }
 }
 
-/// Field 22 of `/proc/<pid>/stat`, after the parenthesised command name.
+/// Field 22 of `/proc/<pid>/stat`, after the parenthesised command name, for a
+/// process that is not a zombie.
 fn start_time(pid: i32) -> Option<u64> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let after_name = &stat[stat.rfind(')')? + 2..];
-    after_name.split(' ').nth(19)?.parse().ok()
+    let mut fields = stat[stat.rfind(')')? + 2..].split(' ');
+    let state = fields.next()?;
+    if matches!(state, "Z" | "X") {
+        return None;
+    }
+    fields.nth(18)?.parse().ok()
+}
+
+/// Whether `pid` is a live process in the cgroup of container `id`: how a container
+/// whose monitor died is told apart from a pid since reused by another process.
+pub(crate) fn is_in_container(pid: i32, id: &str) -> bool {
+    let Ok(cgroups) = std::fs::read_to_string(format!("/proc/{pid}/cgroup")) else {
+        return false;
+    };
+    let suffix = format!("/{}/{id}", crate::cgroups::PARENT);
+    let is_member = cgroups.lines().any(|line| line.ends_with(&suffix));
+    is_member && start_time(pid).is_some()
 }
 
 /// Reads and writes records.

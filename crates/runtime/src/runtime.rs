@@ -152,7 +152,7 @@ impl Runtime {
     /// A running one needs `force`, which kills it first.
     pub fn remove(&self, name: &str, force: bool) -> Result<ContainerRecord> {
         let record = self.find(name)?;
-        if record.state.status == Status::Running && is_monitored(&record) {
+        if record.is_running() || record.is_orphaned() {
             if !force {
                 return Err(RuntimeError::IsRunning { name: record.name });
             }
@@ -230,5 +230,13 @@ impl ContainerRecord {
     /// Whether the process runs (the record says so and its monitor is alive).
     pub fn is_running(&self) -> bool {
         self.state.status == Status::Running && is_monitored(self)
+    }
+
+    /// Whether its monitor died while its process still runs: nobody logs its output
+    /// or will record its exit, but `stop`, `kill` and `rm -f` still reach it.
+    pub fn is_orphaned(&self) -> bool {
+        self.state.status == Status::Running
+            && !is_monitored(self)
+            && self.state.pid.is_some_and(|pid| crate::record::is_in_container(pid, &self.id))
     }
 }

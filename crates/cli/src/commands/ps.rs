@@ -83,6 +83,10 @@ fn status(record: &ContainerRecord) -> String {
     let state = &record.state;
     match (state.status, record.is_running()) {
         (Status::Running, true) => format!("Up {}", human_age(state.started_at.as_deref())),
+        (Status::Running, false) if record.is_orphaned() => format!(
+            "Up {} (its monitor is gone)",
+            human_age(state.started_at.as_deref())
+        ),
         (Status::Running, false) => "Unknown (its monitor is gone)".into(),
         (Status::Exited, _) => format!(
             "Exited ({}) {}",
