@@ -53,6 +53,18 @@ pub enum Command {
     Logs(LogsArgs),
     /// Wait for containers to exit, and print their exit codes
     Wait(WaitArgs),
+    /// Restart containers
+    Restart(RestartArgs),
+    /// Rename a container
+    Rename(RenameArgs),
+    /// Freeze every process of containers
+    Pause(PauseArgs),
+    /// Thaw paused containers
+    Unpause(PauseArgs),
+    /// Show the processes of a running container
+    Top(TopArgs),
+    /// Show containers' CPU, memory, block I/O and process counts
+    Stats(StatsArgs),
     /// Download an image from a registry
     Pull(PullArgs),
     /// List images
@@ -444,4 +456,59 @@ pub struct MonitorArgs {
     pub attach: bool,
     /// The container's ID
     pub id: String,
+}
+
+#[derive(Debug, Args)]
+pub struct RestartArgs {
+    /// Containers, by name or ID
+    #[arg(required = true)]
+    pub names: Vec<String>,
+    /// Seconds to wait for the stop before killing
+    #[arg(short, long = "time", visible_alias = "timeout", default_value_t = 10, value_name = "SECONDS")]
+    pub time: u64,
+    /// Signal to stop with
+    #[arg(short, long, value_name = "SIGNAL")]
+    pub signal: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct RenameArgs {
+    /// The container, by name or ID
+    pub name: String,
+    /// Its new name
+    pub new_name: String,
+}
+
+#[derive(Debug, Args)]
+pub struct PauseArgs {
+    /// Containers, by name or ID
+    #[arg(required = true)]
+    pub names: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct TopArgs {
+    /// The container, by name or ID
+    pub name: String,
+    /// Options for `ps` (default `-ef`)
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true, value_name = "PS OPTIONS")]
+    pub ps_options: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct StatsArgs {
+    /// Containers, by name or ID (default: every running one)
+    pub names: Vec<String>,
+    /// Also containers that are not running
+    #[arg(short, long)]
+    pub all: bool,
+    /// Print one sample and exit
+    #[arg(long)]
+    pub no_stream: bool,
+    /// Do not shorten IDs
+    #[arg(long)]
+    pub no_trunc: bool,
+    /// `table`, `json`, or a Go template such as '{{.Name}} {{.MemUsage}}'
+    #[arg(long)]
+    pub format: Option<String>,
 }

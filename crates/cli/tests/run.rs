@@ -213,3 +213,45 @@ fn poll_status(env: &TestEnv, name: &str, is_done: impl Fn(&str) -> bool) -> Str
 fn is_zombie(pid: i32) -> bool {
     std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| s.contains(") Z "))
 }
+
+#[test]
+fn rename_restart_pause_top_and_stats() {
+    let (_registry, env) = busybox_env();
+    let script = "echo started; sleep 1000; echo never";
+    container(&env, &["run", "-d", "--name", "first", "busybox", "sh", "-c", script]).success();
+    wait_for_log(&env, "first", "started\n");
+
+    container(&env, &["rename", "first", "second"]).success();
+    container(&env, &["run", "-d", "--name", "other", "busybox", "sleep", "99"]).success();
+    let taken = container(&env, &["rename", "second", "other"]);
+    taken.code_is(1);
+    assert!(taken.stderr.contains("is already in use"), "{taken}");
+
+    let top = container(&env, &["top", "second"]);
+    let top_lines: Vec<&str> = top.success().stdout.lines().collect();
+    assert!(top_lines[0].contains("PID") && top_lines[0].contains("CMD"), "{top}");
+    assert!(top_lines[1..].iter().any(|l| l.contains("sh -c echo started")), "{top}");
+    assert!(top.stdout.contains("sleep 1000"), "{top}");
+    assert!(!top.stdout.contains("sleep 99"), "{top}");
+
+    container(&env, &["pause", "second"]).success();
+    assert_eq!(inspect(&env, "second")["State"]["Status"], "paused");
+    let status = container(&env, &["ps", "--filter", "name=second", "--format", "{{.Status}}"]);
+    assert!(status.success().stdout.trim_end().ends_with("(Paused)"), "{status}");
+    container(&env, &["pause", "second"]).code_is(1);
+    let stats = container(&env, &["stats", "--no-stream", "--format", "{{.Name}} {{.CPUPerc}} {{.PIDs}}", "second"]);
+    assert_eq!(stats.success().stdout.trim(), "second 0.00% 2", "{stats}");
+    container(&env, &["unpause", "second"]).success();
+    assert_eq!(inspect(&env, "second")["State"]["Status"], "running");
+
+    let started = inspect(&env, "second")["State"]["StartedAt"].clone();
+    container(&env, &["restart", "-t", "1", "second"]).success();
+    assert_eq!(inspect(&env, "second")["State"]["Status"], "running");
+    assert_ne!(inspect(&env, "second")["State"]["StartedAt"], started);
+    wait_for_log(&env, "second", "started\nstarted\n");
+
+    // A paused container still stops: it is thawed to take the signal.
+    container(&env, &["pause", "second"]).success();
+    container(&env, &["stop", "-t", "1", "second"]).success();
+    assert_eq!(inspect(&env, "second")["State"]["Status"], "exited");
+}

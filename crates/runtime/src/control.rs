@@ -24,7 +24,14 @@ impl Runtime {
         }
         let mut stream = self.connect(&record.id)?;
         match self.request(&record.id, &mut stream, &Request::Signal(signal))? {
-            Reply::Done => Ok(record),
+            Reply::Done => {
+                // A frozen process acts on no signal until thawed: SIGKILL means
+                // the container must go, so a paused one is thawed to let it.
+                if signal == 9 {
+                    self.thaw_for_signal(&record);
+                }
+                Ok(record)
+            }
             Reply::Error(_) => Err(RuntimeError::NotRunning { id: record.id }),
             other => Err(unexpected(&other)),
         }
@@ -44,6 +51,7 @@ impl Runtime {
         let first = signal.or(configured).unwrap_or(15);
         tracing::debug!(id = %record.id, signal = first, ?timeout, "stopping");
         let _ = self.kill(&record.id, first);
+        self.thaw_for_signal(&record);
         if self.wait_timeout(&record.id, Some(timeout))?.is_none() {
             tracing::debug!(id = %record.id, "still running: killing");
             let _ = self.kill(&record.id, 9);

@@ -111,6 +111,18 @@ pub enum RuntimeError {
         /// The container's ID.
         id: String,
     },
+    /// The container is paused already (Docker's message).
+    #[error("Container {id} is already paused")]
+    Paused {
+        /// The container's ID.
+        id: String,
+    },
+    /// The container is not paused (Docker's message).
+    #[error("Container {id} is not paused")]
+    NotPaused {
+        /// The container's ID.
+        id: String,
+    },
     /// The container is running, and the action needs it stopped (or forced).
     #[error(
         "cannot remove container \"/{name}\": container is running: stop the container before removing or force remove"

@@ -33,6 +33,7 @@ pub mod ids;
 mod inroot;
 mod logread;
 pub mod logs;
+mod manage;
 pub mod monitor;
 pub mod overlay;
 mod paths;
@@ -45,6 +46,7 @@ mod start;
 mod teardown;
 pub mod user;
 
+pub use cgroups::Usage;
 pub use client::{AttachInput, AttachOutput, Output};
 pub use config::{ContainerConfig, UserConfig};
 pub use error::{Result, RuntimeError};

@@ -114,6 +114,9 @@ pub struct State {
     pub finished_at: Option<String>,
     /// Why the last start failed, if it did.
     pub error: Option<String>,
+    /// Whether its processes are frozen (`pause`).
+    #[serde(default)]
+    pub is_paused: bool,
 }
 
 /// A process, identified so that a reused pid is not mistaken for it.

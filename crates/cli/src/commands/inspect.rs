@@ -4,7 +4,7 @@ use std::io::Write as _;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
-use container_runtime::{ContainerRecord, Runtime, RuntimeError};
+use container_runtime::{ContainerRecord, Runtime, RuntimeError, Status};
 use container_store::Image;
 use serde_json::{Value, json};
 
@@ -118,10 +118,14 @@ fn container_json(runtime: &Runtime, record: &ContainerRecord) -> Value {
 fn state_json(record: &ContainerRecord) -> Value {
     let state = &record.state;
     let is_running = record.is_running();
+    let status = match state.status {
+        Status::Running if is_running && state.is_paused => "paused",
+        other => other.as_str(),
+    };
     json!({
-        "Status": state.status.as_str(),
+        "Status": status,
         "Running": is_running,
-        "Paused": false,
+        "Paused": is_running && state.is_paused,
         "Restarting": false,
         "OOMKilled": false,
         "Dead": false,

@@ -8,6 +8,7 @@ mod images;
 mod inspect;
 mod kill;
 mod logs;
+mod manage;
 mod monitor;
 mod prune;
 mod ps;
@@ -15,10 +16,12 @@ mod pull;
 mod rm;
 mod rmi;
 mod run;
+mod stats;
 mod start;
 mod stop;
 mod system;
 mod tag;
+mod top;
 mod wait;
 
 use std::process::ExitCode;
@@ -39,6 +42,12 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Ps(args) => ps::run(&context, args),
         Command::Logs(args) => logs::run(&context, args),
         Command::Wait(args) => wait::run(&context, args),
+        Command::Restart(args) => manage::restart(&context, args),
+        Command::Rename(args) => manage::rename(&context, args),
+        Command::Pause(args) => manage::pause(&context, args),
+        Command::Unpause(args) => manage::unpause(&context, args),
+        Command::Top(args) => top::run(&context, args),
+        Command::Stats(args) => stats::run(&context, args),
         Command::Monitor(args) => monitor::run(&context, args),
         Command::Pull(args) | Command::Image(ImageCommand::Pull(args)) => pull::run(&context, args),
         Command::Images(args) | Command::Image(ImageCommand::Images(args)) => {

@@ -82,6 +82,9 @@ fn command(record: &ContainerRecord, no_trunc: bool) -> String {
 fn status(record: &ContainerRecord) -> String {
     let state = &record.state;
     match (state.status, record.is_running()) {
+        (Status::Running, true) if state.is_paused => {
+            format!("Up {} (Paused)", human_age(state.started_at.as_deref()))
+        }
         (Status::Running, true) => format!("Up {}", human_age(state.started_at.as_deref())),
         (Status::Running, false) if record.is_orphaned() => format!(
             "Up {} (its monitor is gone)",

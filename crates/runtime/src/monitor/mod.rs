@@ -174,6 +174,7 @@ fn finish(paths: &Paths, records: &Records, record: &ContainerRecord, code: i32)
     tracing::debug!(%id, code, "container exited");
     let _ = records.update(id, |r| {
         r.state.status = Status::Exited;
+        r.state.is_paused = false;
         r.state.exit_code = Some(code);
         r.state.pid = None;
         r.state.monitor = None;
