@@ -116,9 +116,10 @@ pub enum ImageCommand {
 pub enum SystemCommand {
     /// Versions, store paths and sizes, and a check of each kernel feature we use
     Info(InfoArgs),
-    /// Prepare the host (store directories) and check it; nothing runs in the background
+    /// Prepare the host (store directories), check it, and start the containers whose
+    /// restart policy asks for it (run it at boot)
     Start,
-    /// Nothing runs in the background, so nothing to stop; says so
+    /// Stop every running container cleanly (run it at shutdown)
     Stop,
     /// Report whether the host is ready
     Status,
@@ -301,6 +302,9 @@ pub struct ContainerOptions {
     /// Remove the container when it exits
     #[arg(long)]
     pub rm: bool,
+    /// Restart policy: no, on-failure[:N], always or unless-stopped
+    #[arg(long, default_value = "no", value_name = "POLICY")]
+    pub restart: String,
     /// Pull the image: missing, always or never
     #[arg(long, value_enum, default_value_t = PullPolicy::Missing, value_name = "POLICY")]
     pub pull: PullPolicy,

@@ -20,7 +20,16 @@ fn run_prints_the_output_and_passes_the_exit_code_through() {
     let hello = container(&env, &["run", "--rm", "busybox", "echo", "hello"]);
     assert_eq!(hello.success().stdout, "hello\n");
 
-    let failed = container(&env, &["run", "busybox", "sh", "-c", "echo out; echo err >&2; exit 3"]);
+    let failed = container(
+        &env,
+        &[
+            "run",
+            "busybox",
+            "sh",
+            "-c",
+            "echo out; echo err >&2; exit 3",
+        ],
+    );
     failed.code_is(3);
     assert_eq!(failed.stdout, "out\n");
     assert_eq!(failed.stderr, "err\n");
@@ -30,7 +39,11 @@ fn run_prints_the_output_and_passes_the_exit_code_through() {
 fn kill_delivers_signals_and_a_killed_container_exits_128_plus_the_signal() {
     let (_registry, env) = busybox_env();
     let script = "trap 'echo got HUP' HUP; echo ready; while true; do sleep 0.1; done";
-    container(&env, &["run", "-d", "--name", "sig", "busybox", "sh", "-c", script]).success();
+    container(
+        &env,
+        &["run", "-d", "--name", "sig", "busybox", "sh", "-c", script],
+    )
+    .success();
     wait_for_log(&env, "sig", "ready\n");
 
     container(&env, &["kill", "-s", "HUP", "sig"]).success();
@@ -38,7 +51,10 @@ fn kill_delivers_signals_and_a_killed_container_exits_128_plus_the_signal() {
     container(&env, &["kill", "sig"]).success();
     assert_eq!(container(&env, &["wait", "sig"]).success().stdout, "137\n");
     let status = container(&env, &["ps", "-a", "--format", "{{.Status}}"]);
-    assert!(status.success().stdout.starts_with("Exited (137)"), "{status}");
+    assert!(
+        status.success().stdout.starts_with("Exited (137)"),
+        "{status}"
+    );
 }
 
 #[test]
@@ -47,7 +63,12 @@ fn run_pulls_a_missing_image_and_rm_leaves_nothing() {
     let env = mirrored_env(&registry);
     let output = container(&env, &["run", "--rm", "busybox", "true"]);
     output.success();
-    assert!(output.stderr.contains("Unable to find image 'busybox:latest' locally"), "{output}");
+    assert!(
+        output
+            .stderr
+            .contains("Unable to find image 'busybox:latest' locally"),
+        "{output}"
+    );
     assert_eq!(container(&env, &["ps", "-aq"]).success().stdout, "");
     assert!(common::entries(&env.root.path().join("containers")).is_empty());
 }
@@ -57,11 +78,17 @@ fn commands_that_cannot_run_exit_127_and_126() {
     let (_registry, env) = busybox_env();
     let missing = container(&env, &["run", "--rm", "busybox", "no-such-command"]);
     missing.code_is(127);
-    assert!(missing.stderr.contains("executable file not found"), "{missing}");
+    assert!(
+        missing.stderr.contains("executable file not found"),
+        "{missing}"
+    );
 
     let not_executable = container(&env, &["run", "--rm", "busybox", "/etc/passwd"]);
     not_executable.code_is(126);
-    assert!(not_executable.stderr.contains("permission denied"), "{not_executable}");
+    assert!(
+        not_executable.stderr.contains("permission denied"),
+        "{not_executable}"
+    );
 
     let no_image = container(&env, &["run", "--rm", "--pull", "never", "nothing-here"]);
     no_image.code_is(125);
@@ -71,7 +98,10 @@ fn commands_that_cannot_run_exit_127_and_126() {
 fn detached_container_logs_stops_and_is_removed() {
     let (_registry, env) = busybox_env();
     let script = "trap 'echo bye; exit 0' TERM; echo ready; while true; do sleep 0.1; done";
-    let id = container(&env, &["run", "-d", "--name", "web", "busybox", "sh", "-c", script]);
+    let id = container(
+        &env,
+        &["run", "-d", "--name", "web", "busybox", "sh", "-c", script],
+    );
     let id = id.success().stdout.trim().to_owned();
     assert_eq!(id.len(), 64, "{id}");
 
@@ -82,7 +112,10 @@ fn detached_container_logs_stops_and_is_removed() {
 
     container(&env, &["stop", "-t", "5", "web"]).success();
     assert_eq!(container(&env, &["wait", "web"]).success().stdout, "0\n");
-    assert_eq!(container(&env, &["logs", "web"]).success().stdout, "ready\nbye\n");
+    assert_eq!(
+        container(&env, &["logs", "web"]).success().stdout,
+        "ready\nbye\n"
+    );
     assert_eq!(inspect(&env, &id[..12])["State"]["Status"], "exited");
 
     container(&env, &["rm", "web"]).success();
@@ -95,15 +128,33 @@ fn process_sees_the_image_config_and_the_flags() {
     let output = container(
         &env,
         &[
-            "run", "--rm", "-e", "GREETING=hi", "-w", "/work/dir", "-u", "65534:65534",
-            "--hostname", "box", "busybox", "sh", "-c",
+            "run",
+            "--rm",
+            "-e",
+            "GREETING=hi",
+            "-w",
+            "/work/dir",
+            "-u",
+            "65534:65534",
+            "--hostname",
+            "box",
+            "busybox",
+            "sh",
+            "-c",
             "echo $GREETING; pwd; id -u; id -g; hostname; echo $PATH",
         ],
     );
     let lines: Vec<&str> = output.stdout.lines().collect();
     assert_eq!(
         lines,
-        ["hi", "/work/dir", "65534", "65534", "box", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],
+        [
+            "hi",
+            "/work/dir",
+            "65534",
+            "65534",
+            "box",
+            "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+        ],
         "{output}"
     );
 }
@@ -116,7 +167,10 @@ fn wait_for_log(env: &TestEnv, name: &str, expected: &str) {
         if logs.stdout == expected {
             return;
         }
-        assert!(std::time::Instant::now() < deadline, "no {expected:?} in the logs: {logs}");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no {expected:?} in the logs: {logs}"
+        );
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
 }
@@ -124,9 +178,17 @@ fn wait_for_log(env: &TestEnv, name: &str, expected: &str) {
 #[test]
 fn a_container_whose_monitor_was_killed_shows_so_and_rm_force_cleans_up() {
     let (_registry, env) = busybox_env();
-    let id = container(&env, &["run", "-d", "--name", "orphan", "busybox", "sleep", "1000"]);
+    let id = container(
+        &env,
+        &["run", "-d", "--name", "orphan", "busybox", "sleep", "1000"],
+    );
     let id = id.success().stdout.trim().to_owned();
-    let record_path = env.root.path().join("containers").join(&id).join("record.json");
+    let record_path = env
+        .root
+        .path()
+        .join("containers")
+        .join(&id)
+        .join("record.json");
     let record: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&record_path).unwrap()).unwrap();
     let monitor = record["state"]["monitor"]["pid"].as_i64().unwrap() as i32;
@@ -144,7 +206,10 @@ fn a_container_whose_monitor_was_killed_shows_so_and_rm_force_cleans_up() {
     assert_eq!(container(&env, &["ps", "-aq"]).success().stdout, "");
     assert!(!std::path::Path::new(&format!("/proc/{init}/cgroup")).exists() || is_zombie(init));
     let mountinfo = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
-    assert!(!mountinfo.contains(env.root.path().to_str().unwrap()), "{mountinfo}");
+    assert!(
+        !mountinfo.contains(env.root.path().to_str().unwrap()),
+        "{mountinfo}"
+    );
     for hierarchy in ["memory", "pids", "unified"] {
         let cgroup = format!("/sys/fs/cgroup/{hierarchy}/container/{id}");
         assert!(!std::path::Path::new(&cgroup).exists(), "{cgroup} is left");
@@ -173,7 +238,15 @@ fn ten_containers_started_at_once_by_ten_processes_all_run() {
     let children: Vec<_> = (0..10)
         .map(|n| {
             env.command(common::BIN)
-                .args(["run", "-d", "--name", &format!("many{n}"), "busybox", "sleep", "1000"])
+                .args([
+                    "run",
+                    "-d",
+                    "--name",
+                    &format!("many{n}"),
+                    "busybox",
+                    "sleep",
+                    "1000",
+                ])
                 .stdout(std::process::Stdio::piped())
                 .stderr(std::process::Stdio::piped())
                 .spawn()
@@ -182,7 +255,11 @@ fn ten_containers_started_at_once_by_ten_processes_all_run() {
         .collect();
     for child in children {
         let output = child.wait_with_output().unwrap();
-        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
     }
     let running = container(&env, &["ps", "-q"]);
     assert_eq!(running.success().stdout.lines().count(), 10, "{running}");
@@ -200,12 +277,18 @@ fn poll_status(env: &TestEnv, name: &str, is_done: impl Fn(&str) -> bool) -> Str
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     loop {
         let filter = format!("name={name}");
-        let ps = container(env, &["ps", "-a", "--filter", &filter, "--format", "{{.Status}}"]);
+        let ps = container(
+            env,
+            &["ps", "-a", "--filter", &filter, "--format", "{{.Status}}"],
+        );
         let status = ps.stdout.trim().to_owned();
         if is_done(&status) {
             return status;
         }
-        assert!(std::time::Instant::now() < deadline, "status stayed {status:?}");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "status stayed {status:?}"
+        );
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
 }
@@ -218,28 +301,61 @@ fn is_zombie(pid: i32) -> bool {
 fn rename_restart_pause_top_and_stats() {
     let (_registry, env) = busybox_env();
     let script = "echo started; sleep 1000; echo never";
-    container(&env, &["run", "-d", "--name", "first", "busybox", "sh", "-c", script]).success();
+    container(
+        &env,
+        &[
+            "run", "-d", "--name", "first", "busybox", "sh", "-c", script,
+        ],
+    )
+    .success();
     wait_for_log(&env, "first", "started\n");
 
     container(&env, &["rename", "first", "second"]).success();
-    container(&env, &["run", "-d", "--name", "other", "busybox", "sleep", "99"]).success();
+    container(
+        &env,
+        &["run", "-d", "--name", "other", "busybox", "sleep", "99"],
+    )
+    .success();
     let taken = container(&env, &["rename", "second", "other"]);
     taken.code_is(1);
     assert!(taken.stderr.contains("is already in use"), "{taken}");
 
     let top = container(&env, &["top", "second"]);
     let top_lines: Vec<&str> = top.success().stdout.lines().collect();
-    assert!(top_lines[0].contains("PID") && top_lines[0].contains("CMD"), "{top}");
-    assert!(top_lines[1..].iter().any(|l| l.contains("sh -c echo started")), "{top}");
+    assert!(
+        top_lines[0].contains("PID") && top_lines[0].contains("CMD"),
+        "{top}"
+    );
+    assert!(
+        top_lines[1..]
+            .iter()
+            .any(|l| l.contains("sh -c echo started")),
+        "{top}"
+    );
     assert!(top.stdout.contains("sleep 1000"), "{top}");
     assert!(!top.stdout.contains("sleep 99"), "{top}");
 
     container(&env, &["pause", "second"]).success();
     assert_eq!(inspect(&env, "second")["State"]["Status"], "paused");
-    let status = container(&env, &["ps", "--filter", "name=second", "--format", "{{.Status}}"]);
-    assert!(status.success().stdout.trim_end().ends_with("(Paused)"), "{status}");
+    let status = container(
+        &env,
+        &["ps", "--filter", "name=second", "--format", "{{.Status}}"],
+    );
+    assert!(
+        status.success().stdout.trim_end().ends_with("(Paused)"),
+        "{status}"
+    );
     container(&env, &["pause", "second"]).code_is(1);
-    let stats = container(&env, &["stats", "--no-stream", "--format", "{{.Name}} {{.CPUPerc}} {{.PIDs}}", "second"]);
+    let stats = container(
+        &env,
+        &[
+            "stats",
+            "--no-stream",
+            "--format",
+            "{{.Name}} {{.CPUPerc}} {{.PIDs}}",
+            "second",
+        ],
+    );
     assert_eq!(stats.success().stdout.trim(), "second 0.00% 2", "{stats}");
     container(&env, &["unpause", "second"]).success();
     assert_eq!(inspect(&env, "second")["State"]["Status"], "running");

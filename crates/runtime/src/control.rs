@@ -16,6 +16,12 @@ impl Runtime {
     /// Sends `signal` to the container's init process.
     pub fn kill(&self, name: &str, signal: i32) -> Result<ContainerRecord> {
         let record = self.find(name)?;
+        self.mark_manually_stopped(&record.id)?;
+        self.send_signal(record, signal)
+    }
+
+    /// Sends `signal` without counting it as a stop by hand.
+    fn send_signal(&self, record: ContainerRecord, signal: i32) -> Result<ContainerRecord> {
         if record.is_orphaned() {
             return signal_orphan(record, signal);
         }
@@ -41,6 +47,25 @@ impl Runtime {
     /// after `timeout`. A container that is not running is left as it is.
     pub fn stop(&self, name: &str, timeout: Duration, signal: Option<i32>) -> Result<ContainerRecord> {
         let record = self.find(name)?;
+        // Also cancels a restart its monitor is waiting to make.
+        self.mark_manually_stopped(&record.id)?;
+        self.stop_unmarked(record, timeout, signal)
+    }
+
+    /// Stops a container as [`Runtime::stop`] does, but as the host shutting down
+    /// rather than by hand: restart policies bring it back on `system start`.
+    pub fn stop_for_shutdown(&self, name: &str, timeout: Duration) -> Result<ContainerRecord> {
+        let record = self.find(name)?;
+        self.records.update(&record.id, |r| r.state.is_shut_down = true)?;
+        self.stop_unmarked(record, timeout, None)
+    }
+
+    fn mark_manually_stopped(&self, id: &str) -> Result<()> {
+        self.records.update(id, |r| r.state.is_manually_stopped = true)?;
+        Ok(())
+    }
+
+    fn stop_unmarked(&self, record: ContainerRecord, timeout: Duration, signal: Option<i32>) -> Result<ContainerRecord> {
         if record.is_orphaned() {
             return self.stop_orphan(record, timeout, signal);
         }
@@ -50,11 +75,11 @@ impl Runtime {
         let configured = record.config.stop_signal.as_deref().map(parse_signal).transpose()?;
         let first = signal.or(configured).unwrap_or(15);
         tracing::debug!(id = %record.id, signal = first, ?timeout, "stopping");
-        let _ = self.kill(&record.id, first);
+        let _ = self.send_signal(record.clone(), first);
         self.thaw_for_signal(&record);
         if self.wait_timeout(&record.id, Some(timeout))?.is_none() {
             tracing::debug!(id = %record.id, "still running: killing");
-            let _ = self.kill(&record.id, 9);
+            let _ = self.send_signal(record.clone(), 9);
             self.wait_timeout(&record.id, None)?;
         }
         Ok(record)

@@ -38,6 +38,7 @@ pub mod monitor;
 pub mod overlay;
 mod paths;
 pub mod protocol;
+pub mod restart;
 mod record;
 mod runtime;
 pub mod signal;
@@ -55,6 +56,7 @@ pub use monitor::run_monitor;
 pub use paths::Paths;
 pub use record::{ContainerRecord, HostConfig, ImageInfo, NetworkMode, ProcessId, State, Status};
 pub use runtime::{CreateOptions, MONITOR_COMMAND, Runtime};
+pub use restart::RestartPolicy;
 pub use start::StartMode;
 
 /// The parent of every container's cgroup, in each hierarchy.

@@ -28,16 +28,24 @@ impl Runtime {
                 id: other.id,
             });
         }
-        let mut record = self.records.load(&record.id)?.ok_or_else(|| RuntimeError::NotFound {
-            name: name.to_owned(),
-        })?;
+        let mut record = self
+            .records
+            .load(&record.id)?
+            .ok_or_else(|| RuntimeError::NotFound {
+                name: name.to_owned(),
+            })?;
         record.name = new_name;
         self.records.save(&record)?;
         Ok(record)
     }
 
     /// Stops the container (if it runs) and starts it again, detached.
-    pub fn restart(&self, name: &str, timeout: Duration, signal: Option<i32>) -> Result<ContainerRecord> {
+    pub fn restart(
+        &self,
+        name: &str,
+        timeout: Duration,
+        signal: Option<i32>,
+    ) -> Result<ContainerRecord> {
         let record = self.stop(name, timeout, signal)?;
         self.start(&record.id, StartMode::Detached)
     }
@@ -106,11 +114,16 @@ impl Runtime {
     fn set_paused(&self, id: &str, is_paused: bool) -> Result<ContainerRecord> {
         self.records
             .update(id, |r| r.state.is_paused = is_paused)?
-            .ok_or_else(|| RuntimeError::NotFound { name: id.to_owned() })
+            .ok_or_else(|| RuntimeError::NotFound {
+                name: id.to_owned(),
+            })
     }
 }
 
-fn container_error(action: &'static str, source: libcontainer::error::LibcontainerError) -> RuntimeError {
+fn container_error(
+    action: &'static str,
+    source: libcontainer::error::LibcontainerError,
+) -> RuntimeError {
     RuntimeError::Container {
         action,
         source: Box::new(source),

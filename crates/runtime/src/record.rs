@@ -71,6 +71,9 @@ pub struct HostConfig {
     pub network: NetworkMode,
     /// Remove the container when it exits (`--rm`).
     pub auto_remove: bool,
+    /// When the monitor restarts it (`--restart`).
+    #[serde(default)]
+    pub restart_policy: crate::restart::RestartPolicy,
 }
 
 /// Lifecycle states.
@@ -117,6 +120,18 @@ pub struct State {
     /// Whether its processes are frozen (`pause`).
     #[serde(default)]
     pub is_paused: bool,
+    /// Restarts by its policy since it was last started by hand.
+    #[serde(default)]
+    pub restart_count: u32,
+    /// Whether its monitor waits to restart it.
+    #[serde(default)]
+    pub is_restarting: bool,
+    /// Whether `stop` or `kill` ended it, which restart policies respect.
+    #[serde(default)]
+    pub is_manually_stopped: bool,
+    /// Whether `system stop` ended it: not restarted until `system start`.
+    #[serde(default)]
+    pub is_shut_down: bool,
 }
 
 /// A process, identified so that a reused pid is not mistaken for it.

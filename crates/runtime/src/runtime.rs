@@ -232,6 +232,11 @@ impl ContainerRecord {
         self.state.status == Status::Running && is_monitored(self)
     }
 
+    /// Whether a monitor process is alive for it (also while it waits to restart).
+    pub fn is_monitor_alive(&self) -> bool {
+        is_monitored(self)
+    }
+
     /// Whether its monitor died while its process still runs: nobody logs its output
     /// or will record its exit, but `stop`, `kill` and `rm -f` still reach it.
     pub fn is_orphaned(&self) -> bool {

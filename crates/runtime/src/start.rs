@@ -29,11 +29,24 @@ impl Runtime {
     /// Starts a created or exited container. A running one is left alone. With
     /// [`StartMode::Attached`] the process waits for [`Runtime::attach`].
     pub fn start(&self, name: &str, mode: StartMode) -> Result<ContainerRecord> {
+        self.start_as(name, mode, true)
+    }
+
+    /// [`Runtime::start`], by the user (which resets the restart count and the
+    /// manual stop) or by a restart policy.
+    pub(crate) fn start_as(&self, name: &str, mode: StartMode, is_by_user: bool) -> Result<ContainerRecord> {
         let record = self.find(name)?;
         let _lock = fsutil::lock(&self.paths.root().join("locks").join(format!("start-{}.lock", record.id)))?;
         let record = self.find(&record.id)?;
         if record.state.status == Status::Running && is_monitored(&record) {
             return Ok(record);
+        }
+        if is_by_user {
+            self.records.update(&record.id, |r| {
+                r.state.restart_count = 0;
+                r.state.is_manually_stopped = false;
+                r.state.is_shut_down = false;
+            })?;
         }
         let result = self.prepare(&record).and_then(|()| self.spawn_monitor(&record, mode));
         match result {

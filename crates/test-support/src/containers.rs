@@ -11,7 +11,9 @@ pub(crate) fn stop_under(root: &Path) {
     let ids = container_ids(root);
     let mut pids = Vec::new();
     for id in &ids {
-        pids.extend(recorded_pids(&root.join("containers").join(id).join("record.json")));
+        pids.extend(recorded_pids(
+            &root.join("containers").join(id).join("record.json"),
+        ));
         pids.extend(cgroup_pids(id));
     }
     for &pid in &pids {

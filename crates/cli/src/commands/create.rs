@@ -8,7 +8,8 @@ use container_reference::Reference;
 use container_registry::Platform;
 use container_runtime::config::{parse_env_file, resolve_env};
 use container_runtime::{
-    ContainerRecord, CreateOptions, HostConfig, NetworkMode, Runtime, RuntimeError, UserConfig,
+    ContainerRecord, CreateOptions, HostConfig, NetworkMode, RestartPolicy, Runtime, RuntimeError,
+    UserConfig,
 };
 use container_store::{Image, StoreError};
 
@@ -51,6 +52,10 @@ pub fn create(
         }
         .into());
     }
+    let restart_policy: RestartPolicy = options.restart.parse()?;
+    if restart_policy.is_set() && options.rm {
+        anyhow::bail!("conflicting options: --restart and --rm");
+    }
     let (image_name, command) = options
         .args
         .split_first()
@@ -61,6 +66,7 @@ pub fn create(
         host: HostConfig {
             network: network(&options.network)?,
             auto_remove: options.rm,
+            restart_policy,
         },
     };
     let image = image(context, runtime, options, image_name)?;

@@ -34,7 +34,9 @@ pub fn rename(context: &Context, args: RenameArgs) -> anyhow::Result<ExitCode> {
 pub fn pause(context: &Context, args: PauseArgs) -> anyhow::Result<ExitCode> {
     let runtime = context.containers()?;
     super::each(&args.names, |name| {
-        runtime.pause(name).with_context(|| format!("pausing `{name}`"))?;
+        runtime
+            .pause(name)
+            .with_context(|| format!("pausing `{name}`"))?;
         writeln!(std::io::stdout(), "{name}")?;
         Ok(())
     })
@@ -43,7 +45,9 @@ pub fn pause(context: &Context, args: PauseArgs) -> anyhow::Result<ExitCode> {
 pub fn unpause(context: &Context, args: PauseArgs) -> anyhow::Result<ExitCode> {
     let runtime = context.containers()?;
     super::each(&args.names, |name| {
-        runtime.unpause(name).with_context(|| format!("unpausing `{name}`"))?;
+        runtime
+            .unpause(name)
+            .with_context(|| format!("unpausing `{name}`"))?;
         writeln!(std::io::stdout(), "{name}")?;
         Ok(())
     })

@@ -91,6 +91,11 @@ fn status(record: &ContainerRecord) -> String {
             human_age(state.started_at.as_deref())
         ),
         (Status::Running, false) => "Unknown (its monitor is gone)".into(),
+        (Status::Exited, _) if state.is_restarting && record.is_monitor_alive() => format!(
+            "Restarting ({}) {}",
+            state.exit_code.unwrap_or(-1),
+            human_since(state.finished_at.as_deref())
+        ),
         (Status::Exited, _) => format!(
             "Exited ({}) {}",
             state.exit_code.unwrap_or(-1),

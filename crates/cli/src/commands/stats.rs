@@ -25,7 +25,13 @@ pub fn run(context: &Context, args: StatsArgs) -> anyhow::Result<ExitCode> {
         let after = sample(&runtime, &args)?;
         let rows: Vec<Value> = after
             .iter()
-            .map(|now| row(now, before.iter().find(|b| b.record.id == now.record.id), &args))
+            .map(|now| {
+                row(
+                    now,
+                    before.iter().find(|b| b.record.id == now.record.id),
+                    &args,
+                )
+            })
             .collect();
         let mut stdout = std::io::stdout().lock();
         if is_terminal && !args.no_stream {
@@ -55,7 +61,10 @@ fn sample(runtime: &Runtime, args: &StatsArgs) -> anyhow::Result<Vec<Sample>> {
         records.retain(|r| args.all || r.is_running());
         records
     } else {
-        args.names.iter().map(|name| runtime.find(name)).collect::<Result<_, _>>()?
+        args.names
+            .iter()
+            .map(|name| runtime.find(name))
+            .collect::<Result<_, _>>()?
     };
     Ok(records
         .into_iter()
@@ -74,7 +83,11 @@ fn sample(runtime: &Runtime, args: &StatsArgs) -> anyhow::Result<Vec<Sample>> {
 }
 
 fn row(now: &Sample, before: Option<&Sample>, args: &StatsArgs) -> Value {
-    let id = if args.no_trunc { now.record.id.clone() } else { now.record.short_id().to_owned() };
+    let id = if args.no_trunc {
+        now.record.id.clone()
+    } else {
+        now.record.short_id().to_owned()
+    };
     let Some(usage) = now.usage else {
         return json!({
             "ID": id, "Container": id, "Name": now.record.name, "CPUPerc": "0.00%",
@@ -108,14 +121,23 @@ fn render(out: &mut impl std::io::Write, format: &Format, rows: &[Value]) -> any
         return format.write_rows(out, rows);
     }
     let mut table = Table::new(vec![
-        "CONTAINER ID", "NAME", "CPU %", "MEM USAGE / LIMIT", "MEM %", "NET I/O", "BLOCK I/O", "PIDS",
+        "CONTAINER ID",
+        "NAME",
+        "CPU %",
+        "MEM USAGE / LIMIT",
+        "MEM %",
+        "NET I/O",
+        "BLOCK I/O",
+        "PIDS",
     ]);
     for row in rows {
         let cell = |key: &str| row[key].as_str().unwrap_or_default().to_owned();
         table.push(
-            ["ID", "Name", "CPUPerc", "MemUsage", "MemPerc", "NetIO", "BlockIO", "PIDs"]
-                .map(cell)
-                .to_vec(),
+            [
+                "ID", "Name", "CPUPerc", "MemUsage", "MemPerc", "NetIO", "BlockIO", "PIDs",
+            ]
+            .map(cell)
+            .to_vec(),
         );
     }
     Ok(table.write(out)?)

@@ -1,10 +1,12 @@
 //! `container system info|start|stop|status`: nothing of ours runs in the background, so
-//! these prepare, check and report the host.
+//! these prepare, check and report the host; `start` also brings back the containers
+//! whose restart policy asks for it, and `stop` stops every container cleanly.
 
 use std::io::Write as _;
 use std::path::Path;
 use std::process::ExitCode;
 
+use anyhow::Context as _;
 use serde_json::{Value, json};
 
 use crate::cli::{InfoArgs, SystemCommand};
@@ -15,13 +17,7 @@ pub fn run(context: &Context, command: SystemCommand) -> anyhow::Result<ExitCode
     match command {
         SystemCommand::Info(args) => info(context, args),
         SystemCommand::Start => start(context),
-        SystemCommand::Stop => {
-            writeln!(
-                std::io::stdout(),
-                "nothing to stop: `container` runs no background service"
-            )?;
-            Ok(ExitCode::SUCCESS)
-        }
+        SystemCommand::Stop => stop(context),
         SystemCommand::Status => status(context),
     }
 }
@@ -158,14 +154,35 @@ fn info(context: &Context, args: InfoArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// Prepares the store, then brings back the containers whose restart policy asks
+/// for it (after a reboot, nothing else would).
 fn start(context: &Context) -> anyhow::Result<ExitCode> {
     let store = context.store()?;
-    writeln!(
-        std::io::stdout(),
-        "store ready at {}",
-        store.root().display()
-    )?;
+    writeln!(std::io::stdout(), "store ready at {}", store.root().display())?;
+    let started = context
+        .containers()?
+        .start_by_policy()
+        .context("starting containers by their restart policy")?;
+    for record in started {
+        writeln!(std::io::stdout(), "started {} ({})", record.name, record.short_id())?;
+    }
     status(context)
+}
+
+/// Stops every running container, as a shutdown: `system start` brings back those
+/// whose restart policy says so.
+fn stop(context: &Context) -> anyhow::Result<ExitCode> {
+    let stopped = context
+        .containers()?
+        .stop_all_for_shutdown(std::time::Duration::from_secs(10))
+        .context("stopping containers")?;
+    for record in &stopped {
+        writeln!(std::io::stdout(), "stopped {} ({})", record.name, record.short_id())?;
+    }
+    if stopped.is_empty() {
+        writeln!(std::io::stdout(), "no container is running")?;
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn status(context: &Context) -> anyhow::Result<ExitCode> {

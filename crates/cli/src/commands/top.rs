@@ -24,7 +24,11 @@ pub fn run(context: &Context, args: TopArgs) -> anyhow::Result<ExitCode> {
         .output()
         .context("running `ps` (Debian's procps package provides it)")?;
     if !output.status.success() {
-        bail!("`ps {}` failed: {}", options.join(" "), String::from_utf8_lossy(&output.stderr).trim());
+        bail!(
+            "`ps {}` failed: {}",
+            options.join(" "),
+            String::from_utf8_lossy(&output.stderr).trim()
+        );
     }
     let text = String::from_utf8_lossy(&output.stdout);
     let rows = filter_rows(&text, &pids)?;

@@ -163,8 +163,11 @@ impl Monitor {
         report.send("started");
         report.close();
 
+        let started = std::time::Instant::now();
         let events = events::Events::new(&self.paths, &self.record, self.listener, self.first_client);
-        events.run(self.created, |code| finish(&self.paths, &self.records, &self.record, code))
+        events.run(self.created, |code| finish(&self.paths, &self.records, &self.record, code))?;
+        crate::restart::after_exit(&self.paths, &id, started.elapsed());
+        Ok(())
     }
 }
 
