@@ -65,6 +65,8 @@ pub enum Command {
     Top(TopArgs),
     /// Show containers' CPU, memory, block I/O and process counts
     Stats(StatsArgs),
+    /// Copy files between a container and the host: `cp CONTAINER:SRC DEST`, `cp SRC CONTAINER:DEST`
+    Cp(CpArgs),
     /// Download an image from a registry
     Pull(PullArgs),
     /// List images
@@ -88,6 +90,9 @@ pub enum Command {
     /// The monitor of one container (started by `run` and `start`, not by hand)
     #[command(name = "__monitor", hide = true)]
     Monitor(MonitorArgs),
+    /// The inside half of `cp` (started by `cp`, not by hand)
+    #[command(name = "__cp", hide = true)]
+    CopyHelper(CopyHelperArgs),
 }
 
 /// `container image …`
@@ -515,4 +520,57 @@ pub struct StatsArgs {
     /// `table`, `json`, or a Go template such as '{{.Name}} {{.MemUsage}}'
     #[arg(long)]
     pub format: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct CpArgs {
+    /// `CONTAINER:PATH`, a host path, or `-` (a tar stream on stdin)
+    pub source: String,
+    /// `CONTAINER:PATH`, a host path, or `-` (a tar stream on stdout)
+    pub destination: String,
+    /// Keep owners and groups (uid and gid) of what is copied
+    #[arg(short, long)]
+    pub archive: bool,
+    /// Follow a symlink at the source path
+    #[arg(short = 'L', long)]
+    pub follow_link: bool,
+    /// Print nothing but errors
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CopyHelperArgs {
+    /// Join the mount namespace of this process
+    #[arg(long)]
+    pub pid: Option<i32>,
+    /// Chroot into this directory
+    #[arg(long)]
+    pub chroot: Option<PathBuf>,
+    #[command(subcommand)]
+    pub action: CopyHelperAction,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CopyHelperAction {
+    /// Print what PATH is, as JSON
+    Stat {
+        path: String,
+        #[arg(long)]
+        follow: bool,
+    },
+    /// Write PATH as a tar stream to stdout, its top entry named NAME
+    Pack {
+        path: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        follow: bool,
+    },
+    /// Extract the tar stream on stdin into the directory DIR
+    Unpack {
+        dir: String,
+        #[arg(long)]
+        archive: bool,
+    },
 }

@@ -67,6 +67,7 @@ pub(crate) fn remove_dir_all(path: &Path) -> Result<()> {
 }
 
 /// An exclusive lock on a file, held until dropped (or the process dies).
+#[derive(Debug)]
 pub(crate) struct Lock {
     _file: File,
 }

@@ -26,6 +26,7 @@ mod cgroups;
 mod client;
 pub mod config;
 mod control;
+pub mod copy;
 mod error;
 mod etc;
 mod fsutil;

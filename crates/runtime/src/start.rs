@@ -36,7 +36,7 @@ impl Runtime {
     /// manual stop) or by a restart policy.
     pub(crate) fn start_as(&self, name: &str, mode: StartMode, is_by_user: bool) -> Result<ContainerRecord> {
         let record = self.find(name)?;
-        let _lock = fsutil::lock(&self.paths.root().join("locks").join(format!("start-{}.lock", record.id)))?;
+        let _lock = self.start_lock(&record.id)?;
         let record = self.find(&record.id)?;
         if record.state.status == Status::Running && is_monitored(&record) {
             return Ok(record);
@@ -53,6 +53,11 @@ impl Runtime {
             Ok(()) => self.find(&record.id),
             Err(error) => Err(self.failed_start(&record, error)),
         }
+    }
+
+    /// Held while a container starts, or while its root is mounted by another.
+    pub(crate) fn start_lock(&self, id: &str) -> Result<fsutil::Lock> {
+        fsutil::lock(&self.paths.root().join("locks").join(format!("start-{id}.lock")))
     }
 
     /// Mounts the root filesystem, resolves the user, creates the working directory,

@@ -2,6 +2,8 @@
 
 mod attach;
 mod completion;
+mod copy_helper;
+mod cp;
 mod create;
 mod history;
 mod images;
@@ -48,6 +50,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Unpause(args) => manage::unpause(&context, args),
         Command::Top(args) => top::run(&context, args),
         Command::Stats(args) => stats::run(&context, args),
+        Command::Cp(args) => cp::run(&context, args),
+        Command::CopyHelper(args) => copy_helper::run(args),
         Command::Monitor(args) => monitor::run(&context, args),
         Command::Pull(args) | Command::Image(ImageCommand::Pull(args)) => pull::run(&context, args),
         Command::Images(args) | Command::Image(ImageCommand::Images(args)) => {
