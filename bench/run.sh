@@ -24,7 +24,7 @@ cleanup() {
 trap cleanup EXIT
 printf 'version: 0.1\nlog: {level: error}\nstorage: {filesystem: {rootdirectory: %s}}\nhttp: {addr: 127.0.0.1:%s}\n' \
   "$work/registry" "$port" >"$work/registry.yml"
-docker-registry serve "$work/registry.yml" 2>"$work/registry.log" &
+docker-registry serve "$work/registry.yml" >"$work/registry.log" 2>&1 &
 registry_pid=$!
 for _ in $(seq 50); do curl -sf "http://127.0.0.1:$port/v2/" >/dev/null && break; sleep 0.1; done
 name=127.0.0.1:$port/library/busybox:latest
@@ -40,7 +40,7 @@ jq '.process.args = ["true"] | .process.terminal = false' "$work/bundle/config.j
 mv "$work/config.json" "$work/bundle/config.json"
 
 now() { date +%s%N; }
-median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+median() { sort -n | awk '{a[NR]=$1} END {printf "%d\n", (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 ms() { echo "scale=1; $1 / 1000000" | bc; }
 
 : >"$work/ours.t" >"$work/podman.t" >"$work/runc.t"
