@@ -371,3 +371,20 @@ fn rename_restart_pause_top_and_stats() {
     container(&env, &["stop", "-t", "1", "second"]).success();
     assert_eq!(inspect(&env, "second")["State"]["Status"], "exited");
 }
+
+#[test]
+fn a_named_user_gets_its_primary_and_supplementary_groups_from_the_image() {
+    let (_registry, env) = busybox_env();
+    container(&env, &["create", "--name", "groups", "-u", "daemon", "busybox", "id"]).success();
+    let host = tempfile::tempdir().unwrap();
+    let group = host.path().join("group");
+    std::fs::write(&group, "root:x:0:\ndaemon:x:1:\nstaff:x:50:daemon,other\nwheel:x:10:root\n")
+        .unwrap();
+    container(&env, &["cp", group.to_str().unwrap(), "groups:/etc/group"]).success();
+    let id = container(&env, &["start", "-a", "groups"]);
+    assert_eq!(id.success().stdout, "uid=1(daemon) gid=1(daemon) groups=1(daemon),50(staff)\n");
+
+    let unknown = container(&env, &["run", "--rm", "-u", "nosuch", "busybox", "id"]);
+    unknown.code_is(125);
+    assert!(unknown.stderr.contains("unable to find user nosuch"), "{unknown}");
+}

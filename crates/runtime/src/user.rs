@@ -59,6 +59,11 @@ pub fn resolve(spec: &str, passwd: Option<&str>, group: Option<&str>) -> Result<
             }
         }
     }
+    // The primary group is also a supplementary one, as in Docker since the fix
+    // for CVE-2022-36109: otherwise a process could drop it with setgroups(2) and
+    // escape a file's "group may not" permission bits.
+    resolved.additional_gids.retain(|&gid| gid != resolved.gid);
+    resolved.additional_gids.insert(0, resolved.gid);
     Ok(resolved)
 }
 
@@ -144,14 +149,14 @@ mod tests {
     #[test]
     fn names_and_numbers_resolve_like_runc() {
         let cases: [(&str, (u32, u32, &[u32], &str)); 8] = [
-            ("", (0, 0, &[10], "/root")),
-            ("root", (0, 0, &[10], "/root")),
-            ("nobody", (65534, 65534, &[], "/home")),
-            ("app", (1000, 1000, &[10, 29], "/srv/app")),
-            ("1000", (1000, 1000, &[10, 29], "/srv/app")),
-            ("4242", (4242, 0, &[], "/")),
-            ("app:audio", (1000, 29, &[], "/srv/app")),
-            ("4242:4343", (4242, 4343, &[], "/")),
+            ("", (0, 0, &[0, 10], "/root")),
+            ("root", (0, 0, &[0, 10], "/root")),
+            ("nobody", (65534, 65534, &[65534], "/home")),
+            ("app", (1000, 1000, &[1000, 10, 29], "/srv/app")),
+            ("1000", (1000, 1000, &[1000, 10, 29], "/srv/app")),
+            ("4242", (4242, 0, &[0], "/")),
+            ("app:audio", (1000, 29, &[29], "/srv/app")),
+            ("4242:4343", (4242, 4343, &[4343], "/")),
         ];
         for (spec, (uid, gid, groups, home)) in cases {
             let resolved = user(spec).unwrap();
