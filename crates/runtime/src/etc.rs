@@ -64,12 +64,12 @@ fn is_loopback(address: &str) -> bool {
 pub(crate) fn write_files(dir: &Path, hostname: &str, network: NetworkMode) -> Result<()> {
     let host_hosts = std::fs::read_to_string("/etc/hosts").ok();
     let host_resolv = std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default();
-    fsutil::write_atomic(&dir.join("hostname"), format!("{hostname}\n").as_bytes())?;
-    fsutil::write_atomic(
+    fsutil::write_regenerated(&dir.join("hostname"), format!("{hostname}\n").as_bytes())?;
+    fsutil::write_regenerated(
         &dir.join("hosts"),
         hosts(hostname, network, host_hosts.as_deref()).as_bytes(),
     )?;
-    fsutil::write_atomic(
+    fsutil::write_regenerated(
         &dir.join("resolv.conf"),
         resolv_conf(&host_resolv, network).as_bytes(),
     )

@@ -10,6 +10,17 @@ use crate::error::{Result, RuntimeError};
 /// Writes `bytes` to `path` through a synced temporary file in the same directory and a
 /// rename, so readers see the old content or the new, never a part.
 pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    write_renamed(path, bytes, true)
+}
+
+/// Writes a file that every start makes anew (the `/etc` files, the runtime spec)
+/// as [`write_atomic`] does, but without syncing it: after a crash it is written
+/// again before it is used, so its durability is not worth a disk flush per start.
+pub(crate) fn write_regenerated(path: &Path, bytes: &[u8]) -> Result<()> {
+    write_renamed(path, bytes, false)
+}
+
+fn write_renamed(path: &Path, bytes: &[u8], is_synced: bool) -> Result<()> {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
@@ -21,7 +32,9 @@ pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let result = (|| {
         let mut file = File::create(&temp)?;
         file.write_all(bytes)?;
-        file.sync_all()?;
+        if is_synced {
+            file.sync_all()?;
+        }
         std::fs::rename(&temp, path)
     })();
     if result.is_err() {

@@ -127,7 +127,7 @@ pub fn build(input: &SpecInput) -> Result<Spec> {
 /// Writes `config.json` into the bundle directory.
 pub fn write(spec: &Spec, bundle: &Path) -> Result<()> {
     let bytes = serde_json::to_vec_pretty(spec).expect("a spec always serialises");
-    crate::fsutil::write_atomic(&bundle.join("config.json"), &bytes)
+    crate::fsutil::write_regenerated(&bundle.join("config.json"), &bytes)
 }
 
 fn user(user: &ResolvedUser) -> Result<oci_spec::runtime::User> {

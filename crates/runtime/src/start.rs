@@ -41,7 +41,9 @@ impl Runtime {
         if record.state.status == Status::Running && is_monitored(&record) {
             return Ok(record);
         }
-        if is_by_user {
+        let state = &record.state;
+        let is_reset_due = state.restart_count > 0 || state.is_manually_stopped || state.is_shut_down;
+        if is_by_user && is_reset_due {
             self.records.update(&record.id, |r| {
                 r.state.restart_count = 0;
                 r.state.is_manually_stopped = false;
