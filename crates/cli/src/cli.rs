@@ -53,6 +53,8 @@ pub enum Command {
     Logs(LogsArgs),
     /// Wait for containers to exit, and print their exit codes
     Wait(WaitArgs),
+    /// Attach to a running container's output (and its input, if started with -i)
+    Attach(AttachArgs),
     /// Download an image from a registry
     Pull(PullArgs),
     /// List images
@@ -280,7 +282,7 @@ pub struct ContainerOptions {
     /// Keep stdin open and forward it to the container
     #[arg(short, long)]
     pub interactive: bool,
-    /// Allocate a terminal (not supported yet)
+    /// Allocate a pseudo-terminal
     #[arg(short, long)]
     pub tty: bool,
     /// Network: `none` (a namespace with loopback only) or `host`
@@ -435,6 +437,18 @@ pub struct WaitArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct AttachArgs {
+    /// Container, by name or ID
+    pub name: String,
+    /// Do not forward stdin
+    #[arg(long)]
+    pub no_stdin: bool,
+    /// Forward signals received to the container (without a terminal)
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set, value_name = "BOOL")]
+    pub sig_proxy: bool,
+}
+
+#[derive(Debug, Args)]
 pub struct MonitorArgs {
     /// Where runtime state lives
     #[arg(long, value_name = "DIR")]
@@ -442,6 +456,7 @@ pub struct MonitorArgs {
     /// Start the process once a client has attached
     #[arg(long)]
     pub attach: bool,
+
     /// The container's ID
     pub id: String,
 }

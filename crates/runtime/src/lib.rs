@@ -43,6 +43,7 @@ pub mod signal;
 pub mod spec;
 mod start;
 mod teardown;
+mod terminal;
 pub mod user;
 
 pub use client::{AttachInput, AttachOutput, Output};

@@ -45,12 +45,6 @@ pub fn create(
     runtime: &Runtime,
     options: &ContainerOptions,
 ) -> anyhow::Result<ContainerRecord> {
-    if options.tty {
-        return Err(RuntimeError::Unsupported {
-            what: "a terminal (`-t`)".into(),
-        }
-        .into());
-    }
     let (image_name, command) = options
         .args
         .split_first()
