@@ -17,6 +17,9 @@ use std::pin::Pin;
 use std::task::{Context, Poll, ready};
 use std::time::{Duration, Instant};
 
+use libcontainer::oci_spec::runtime::Spec;
+use libcontainer::workload::default::DefaultExecutor;
+use libcontainer::workload::{Executor, ExecutorError, ExecutorValidationError};
 use rustix::net::{RecvAncillaryBuffer, RecvAncillaryMessage, RecvFlags};
 use tokio::io::unix::AsyncFd;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
@@ -113,6 +116,27 @@ pub(crate) fn set_window_size(terminal: impl AsFd, size: WindowSize) -> io::Resu
         ws_ypixel: 0,
     };
     Ok(rustix::termios::tcsetwinsize(terminal, winsize)?)
+}
+
+/// Runs the process as the runtime library does, after giving its terminal (its
+/// stdin, the pty slave) the client's size. An exec'd process runs as soon as it is
+/// created, so a size set from outside afterwards would race with its first look.
+#[derive(Clone)]
+pub(crate) struct SizedExecutor {
+    pub(crate) size: Option<WindowSize>,
+}
+
+impl Executor for SizedExecutor {
+    fn exec(&self, spec: &Spec) -> Result<(), ExecutorError> {
+        if let Some(size) = self.size {
+            let _ = set_window_size(std::io::stdin(), size);
+        }
+        DefaultExecutor {}.exec(spec)
+    }
+
+    fn validate(&self, spec: &Spec) -> Result<(), ExecutorValidationError> {
+        DefaultExecutor {}.validate(spec)
+    }
 }
 
 /// The pty master on the event loop: reads the container's output, writes its input.

@@ -3,6 +3,7 @@
 mod attach;
 mod completion;
 mod create;
+mod exec;
 mod history;
 mod images;
 mod inspect;
@@ -39,6 +40,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Ps(args) => ps::run(&context, args),
         Command::Logs(args) => logs::run(&context, args),
         Command::Wait(args) => wait::run(&context, args),
+        Command::Exec(args) => exec::run(&context, args),
         Command::Attach(args) => attach::run(&context, args),
         Command::Monitor(args) => monitor::run(&context, args),
         Command::Pull(args) | Command::Image(ImageCommand::Pull(args)) => pull::run(&context, args),

@@ -13,10 +13,12 @@
 //! `error CODE MESSAGE`. Then stdout becomes /dev/null.
 //!
 //! The main loop is a single-threaded event loop: output pipes (or the terminal), the
-//! socket, and SIGCHLD; more listeners (published ports) can join it.
+//! socket, and SIGCHLD; more listeners (published ports) can join it. Each exec'd
+//! process has a monitor of its own ([`run_exec_monitor`], see [`crate::exec`]).
 
 mod create;
 mod events;
+mod exec;
 mod hub;
 mod output;
 
@@ -33,6 +35,7 @@ use crate::teardown::teardown;
 use crate::{fsutil, ids};
 
 pub(crate) use create::Created;
+pub use exec::run_exec_monitor;
 
 /// How long an attaching client has to show up before the process starts anyway.
 const ATTACH_TIMEOUT: Duration = Duration::from_secs(30);
