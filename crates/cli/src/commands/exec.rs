@@ -19,7 +19,10 @@ pub fn run(context: &Context, args: ExecArgs) -> anyhow::Result<ExitCode> {
 
 fn exec(context: &Context, args: &ExecArgs) -> anyhow::Result<i32> {
     let runtime = context.containers()?;
-    let (name, command) = args.args.split_first().expect("clap requires two arguments");
+    let (name, command) = args
+        .args
+        .split_first()
+        .expect("clap requires two arguments");
     let options = ExecOptions {
         command: command.to_vec(),
         env: env(args)?,
@@ -39,8 +42,10 @@ fn exec(context: &Context, args: &ExecArgs) -> anyhow::Result<i32> {
         tty: args.tty,
         sig_proxy: false,
     };
-    stream_with(how, |size| runtime.attach_exec(&session, args.interactive, size))
-        .with_context(|| format!("running `{}` in `{name}`", command[0]))
+    stream_with(how, |size| {
+        runtime.attach_exec(&session, args.interactive, size)
+    })
+    .with_context(|| format!("running `{}` in `{name}`", command[0]))
 }
 
 /// `--env-file` entries first, then `-e`, later ones winning.
