@@ -163,7 +163,7 @@ async fn forward_stdin(input: AttachInput) {
         match stdin.read(&mut buffer).await {
             Ok(0) | Err(_) => break,
             Ok(n) => {
-                // TODO: Docker's detach keys (ctrl-p ctrl-q, `--detach-keys`) are not recognised; input passes through whole
+                // TODO: detach keys (ctrl-p ctrl-q, `--detach-keys`) are not recognised
                 if input.send(&buffer[..n]).await.is_err() {
                     return;
                 }
