@@ -67,6 +67,10 @@ pub enum Command {
     Stats(StatsArgs),
     /// Copy files between a container and the host: `cp CONTAINER:SRC DEST`, `cp SRC CONTAINER:DEST`
     Cp(CpArgs),
+    /// Run a command in a running container
+    Exec(ExecArgs),
+    /// Attach to a running container's output (and its input, if started with -i)
+    Attach(AttachArgs),
     /// Download an image from a registry
     Pull(PullArgs),
     /// List images
@@ -298,7 +302,7 @@ pub struct ContainerOptions {
     /// Keep stdin open and forward it to the container
     #[arg(short, long)]
     pub interactive: bool,
-    /// Allocate a terminal (not supported yet)
+    /// Allocate a pseudo-terminal
     #[arg(short, long)]
     pub tty: bool,
     /// Network: `none` (a namespace with loopback only) or `host`
@@ -456,6 +460,53 @@ pub struct WaitArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(disable_help_flag = true)]
+pub struct ExecArgs {
+    /// Run in the background
+    #[arg(short, long)]
+    pub detach: bool,
+    /// Keep stdin open and forward it to the process
+    #[arg(short, long)]
+    pub interactive: bool,
+    /// Allocate a pseudo-terminal
+    #[arg(short, long)]
+    pub tty: bool,
+    /// Set an environment variable; a bare KEY takes the host's value
+    #[arg(short, long = "env", value_name = "KEY[=VALUE]")]
+    pub env: Vec<String>,
+    /// Read environment variables from a file (KEY=VALUE lines, `#` comments)
+    #[arg(long = "env-file", value_name = "FILE")]
+    pub env_files: Vec<PathBuf>,
+    /// Working directory inside the container (default: the container's)
+    #[arg(short, long, value_name = "DIR")]
+    pub workdir: Option<String>,
+    /// User and group: name|uid[:group|gid] (default: the container's)
+    #[arg(short, long, value_name = "USER[:GROUP]")]
+    pub user: Option<String>,
+    /// Give the process every capability
+    #[arg(long)]
+    pub privileged: bool,
+    /// The container, then the command and its arguments
+    #[arg(required = true, num_args = 2.., trailing_var_arg = true, value_name = "CONTAINER COMMAND [ARG...]")]
+    pub args: Vec<String>,
+    /// Print help
+    #[arg(long, action = clap::ArgAction::Help)]
+    pub help: Option<bool>,
+}
+
+#[derive(Debug, Args)]
+pub struct AttachArgs {
+    /// Container, by name or ID
+    pub name: String,
+    /// Do not forward stdin
+    #[arg(long)]
+    pub no_stdin: bool,
+    /// Forward signals received to the container (without a terminal)
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set, value_name = "BOOL")]
+    pub sig_proxy: bool,
+}
+
+#[derive(Debug, Args)]
 pub struct MonitorArgs {
     /// Where runtime state lives
     #[arg(long, value_name = "DIR")]
@@ -463,6 +514,9 @@ pub struct MonitorArgs {
     /// Start the process once a client has attached
     #[arg(long)]
     pub attach: bool,
+    /// Monitor this exec'd process of the container instead of its init process
+    #[arg(long, value_name = "EXEC_ID")]
+    pub exec: Option<String>,
     /// The container's ID
     pub id: String,
 }

@@ -9,7 +9,7 @@ use tokio::net::unix::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::sync::Mutex;
 
 use crate::error::{Result, RuntimeError};
-use crate::protocol::{self, Reply, Request};
+use crate::protocol::{self, Reply, Request, WindowSize};
 use crate::runtime::Runtime;
 
 /// The output side of an attachment.
@@ -38,30 +38,47 @@ pub enum Output {
 
 impl Runtime {
     /// Attaches to container `name` (which must be running, or waiting for a client
-    /// after an attached start). With `stdin`, input sent is the container's stdin.
-    pub async fn attach(&self, name: &str, stdin: bool) -> Result<(AttachOutput, AttachInput)> {
+    /// after an attached start). With `stdin`, input sent is the container's stdin;
+    /// `size` is the client's terminal, for a container with one.
+    pub async fn attach(
+        &self,
+        name: &str,
+        stdin: bool,
+        size: Option<WindowSize>,
+    ) -> Result<(AttachOutput, AttachInput)> {
         let id = self.find(name)?.id;
-        let unreachable = |source| RuntimeError::MonitorUnreachable {
-            id: id.clone(),
-            source,
-        };
-        let (_dir, address) = protocol::socket_address(&self.paths.socket(&id)).map_err(unreachable)?;
-        let stream = UnixStream::connect(&address).await.map_err(unreachable)?;
-        let (reader, mut writer) = stream.into_split();
-        writer
-            .write_all(&Request::Attach { stdin }.encode())
-            .await
-            .map_err(unreachable)?;
-        let output = AttachOutput {
-            id: id.clone(),
-            reader,
-        };
-        let input = AttachInput {
-            id,
-            writer: Arc::new(Mutex::new(writer)),
-        };
-        Ok((output, input))
+        let socket = self.paths.socket(&id);
+        attach_to(&socket, id, stdin, size).await
     }
+}
+
+/// Connects to the monitor socket at `socket`, of the container `id`, and attaches.
+pub(crate) async fn attach_to(
+    socket: &std::path::Path,
+    id: String,
+    stdin: bool,
+    size: Option<WindowSize>,
+) -> Result<(AttachOutput, AttachInput)> {
+    let unreachable = |source| RuntimeError::MonitorUnreachable {
+        id: id.clone(),
+        source,
+    };
+    let (_dir, address) = protocol::socket_address(socket).map_err(unreachable)?;
+    let stream = UnixStream::connect(&address).await.map_err(unreachable)?;
+    let (reader, mut writer) = stream.into_split();
+    writer
+        .write_all(&Request::Attach { stdin, size }.encode())
+        .await
+        .map_err(unreachable)?;
+    let output = AttachOutput {
+        id: id.clone(),
+        reader,
+    };
+    let input = AttachInput {
+        id,
+        writer: Arc::new(Mutex::new(writer)),
+    };
+    Ok((output, input))
 }
 
 impl AttachOutput {
@@ -107,6 +124,11 @@ impl AttachInput {
     /// Closes the container's stdin.
     pub async fn close(&self) -> Result<()> {
         self.write(Request::CloseStdin).await
+    }
+
+    /// Tells the container's terminal the client's new size.
+    pub async fn resize(&self, size: WindowSize) -> Result<()> {
+        self.write(Request::Resize(size)).await
     }
 
     /// Delivers a signal to the container's init process.

@@ -208,7 +208,7 @@ fn merge_env(image: &[String], user: &[String]) -> Vec<String> {
 
 /// Replaces entries of `env` whose key is set in `overrides`, in place, and appends
 /// the others.
-fn replace_or_append(env: &mut Vec<String>, overrides: &[String]) {
+pub(crate) fn replace_or_append(env: &mut Vec<String>, overrides: &[String]) {
     for entry in overrides {
         match env.iter_mut().find(|e| key_of(e) == key_of(entry)) {
             Some(slot) => *slot = entry.clone(),

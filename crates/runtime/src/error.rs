@@ -105,6 +105,12 @@ pub enum RuntimeError {
         /// Why (`is a directory`, `permission denied`).
         reason: &'static str,
     },
+    /// An exec'd process's working directory is not in the container (exit code 126).
+    #[error("chdir to cwd (\"{dir}\") failed: no such directory in the container")]
+    WorkdirNotFound {
+        /// The directory.
+        dir: String,
+    },
     /// The container is not running.
     #[error("container {id} is not running")]
     NotRunning {
@@ -210,7 +216,7 @@ impl RuntimeError {
     pub fn exit_code(&self) -> u8 {
         match self {
             RuntimeError::CommandNotFound { .. } => 127,
-            RuntimeError::CommandNotExecutable { .. } => 126,
+            RuntimeError::CommandNotExecutable { .. } | RuntimeError::WorkdirNotFound { .. } => 126,
             _ => 125,
         }
     }

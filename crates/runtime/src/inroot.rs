@@ -78,6 +78,12 @@ impl RootDir {
         Ok(())
     }
 
+    /// Whether `path` is a directory (following links inside the root).
+    pub(crate) fn is_dir(&self, path: &str) -> bool {
+        self.stat(path)
+            .is_ok_and(|stat| FileType::from_raw_mode(stat.st_mode) == FileType::Directory)
+    }
+
     /// What is at `path`, following links inside the root.
     fn stat(&self, path: &str) -> rustix::io::Result<rustix::fs::Stat> {
         let fd = self.open_in(path, OFlags::PATH)?;

@@ -5,7 +5,9 @@
 //!   image's `/etc/hostname`, `/etc/hosts` and `/etc/resolv.conf`.
 //! - `<run>/<id>/`: runtime state that a reboot clears: the OCI bundle
 //!   (`bundle/config.json`), the runtime library's state (`state/`), the monitor's
-//!   socket (`monitor.sock`) and log (`monitor.log`).
+//!   socket (`monitor.sock`) and log (`monitor.log`), the console socket a terminal
+//!   arrives on (`console.sock`), and one directory per exec'd process
+//!   (`exec/<exec-id>/`: its `process.json` and the same sockets and log).
 
 use std::path::{Path, PathBuf};
 
@@ -103,5 +105,16 @@ impl Paths {
     /// The monitor's own log (debugging aid).
     pub fn monitor_log(&self, id: &str) -> PathBuf {
         self.run(id).join("monitor.log")
+    }
+
+    /// Where the pty master of a `-t` container arrives.
+    pub fn console_socket(&self, id: &str) -> PathBuf {
+        self.run(id).join("console.sock")
+    }
+
+    /// The runtime state of one exec'd process: `process.json`, `monitor.sock`,
+    /// `console.sock` and `monitor.log`.
+    pub fn exec(&self, id: &str, exec_id: &str) -> PathBuf {
+        self.run(id).join("exec").join(exec_id)
     }
 }

@@ -1,6 +1,7 @@
 //! The monitor's socket protocol: frames of one kind byte, a big-endian `u32` length
 //! and a payload. A client's first frame says what it wants: attach to the output
-//! (optionally sending stdin), deliver a signal, or wait for the exit code.
+//! (optionally sending stdin, and with the size of its terminal), deliver a signal,
+//! or wait for the exit code. An attached client may send resizes for the terminal.
 
 use std::io::{self, Read, Write};
 use std::os::fd::{AsFd, OwnedFd};
@@ -11,6 +12,15 @@ use tokio::io::{AsyncRead, AsyncReadExt as _};
 /// The largest payload accepted.
 const MAX_PAYLOAD: usize = 1 << 20;
 
+/// The size of a terminal, in characters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WindowSize {
+    /// Lines.
+    pub rows: u16,
+    /// Columns.
+    pub cols: u16,
+}
+
 /// Client to monitor.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Request {
@@ -18,7 +28,11 @@ pub enum Request {
     Attach {
         /// Whether the client sends input.
         stdin: bool,
+        /// The client's terminal size, applied before the process starts.
+        size: Option<WindowSize>,
     },
+    /// The client's terminal changed size.
+    Resize(WindowSize),
     /// Input for the container's stdin.
     Stdin(Vec<u8>),
     /// The client's input ended: close the container's stdin.
@@ -50,6 +64,7 @@ mod kind {
     pub const CLOSE_STDIN: u8 = 3;
     pub const SIGNAL: u8 = 4;
     pub const WAIT: u8 = 5;
+    pub const RESIZE: u8 = 6;
     pub const STDOUT: u8 = 0x81;
     pub const STDERR: u8 = 0x82;
     pub const EXIT: u8 = 0x83;
@@ -69,7 +84,12 @@ impl Request {
     /// The frame's bytes.
     pub fn encode(&self) -> Vec<u8> {
         match self {
-            Request::Attach { stdin } => frame(kind::ATTACH, &[u8::from(*stdin)]),
+            Request::Attach { stdin, size } => {
+                let mut payload = vec![u8::from(*stdin)];
+                payload.extend(size.iter().flat_map(WindowSize::to_bytes));
+                frame(kind::ATTACH, &payload)
+            }
+            Request::Resize(size) => frame(kind::RESIZE, &size.to_bytes()),
             Request::Stdin(data) => frame(kind::STDIN, data),
             Request::CloseStdin => frame(kind::CLOSE_STDIN, &[]),
             Request::Signal(signal) => frame(kind::SIGNAL, &signal.to_be_bytes()),
@@ -82,7 +102,12 @@ impl Request {
         Ok(match kind {
             kind::ATTACH => Request::Attach {
                 stdin: payload.first() == Some(&1),
+                size: match payload.get(1..) {
+                    Some(size) if !size.is_empty() => Some(WindowSize::from_bytes(size)?),
+                    _ => None,
+                },
             },
+            kind::RESIZE => Request::Resize(WindowSize::from_bytes(&payload)?),
             kind::STDIN => Request::Stdin(payload),
             kind::CLOSE_STDIN => Request::CloseStdin,
             kind::SIGNAL => Request::Signal(i32::from_be_bytes(four_bytes(&payload)?)),
@@ -113,6 +138,22 @@ impl Reply {
             kind::ERROR => Reply::Error(String::from_utf8_lossy(&payload).into_owned()),
             kind::DONE => Reply::Done,
             other => return Err(invalid(format!("unknown reply kind {other}"))),
+        })
+    }
+}
+
+impl WindowSize {
+    fn to_bytes(&self) -> [u8; 4] {
+        let [r0, r1] = self.rows.to_be_bytes();
+        let [c0, c1] = self.cols.to_be_bytes();
+        [r0, r1, c0, c1]
+    }
+
+    fn from_bytes(payload: &[u8]) -> io::Result<WindowSize> {
+        let [r0, r1, c0, c1] = four_bytes(payload)?;
+        Ok(WindowSize {
+            rows: u16::from_be_bytes([r0, r1]),
+            cols: u16::from_be_bytes([c0, c1]),
         })
     }
 }
@@ -196,7 +237,21 @@ mod tests {
     #[test]
     fn frames_round_trip() {
         let requests = [
-            Request::Attach { stdin: true },
+            Request::Attach {
+                stdin: true,
+                size: None,
+            },
+            Request::Attach {
+                stdin: false,
+                size: Some(WindowSize {
+                    rows: 24,
+                    cols: 300,
+                }),
+            },
+            Request::Resize(WindowSize {
+                rows: 1,
+                cols: 65535,
+            }),
             Request::Stdin(b"abc".to_vec()),
             Request::CloseStdin,
             Request::Signal(15),

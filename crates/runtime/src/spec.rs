@@ -92,12 +92,14 @@ pub struct SpecInput {
     pub bind_files: Vec<(String, PathBuf)>,
     /// The host's hard limit on open files (`None`: unlimited).
     pub host_nofile_max: Option<u64>,
+    /// Whether the process gets a terminal (`-t`).
+    pub terminal: bool,
 }
 
 /// Builds the spec.
 pub fn build(input: &SpecInput) -> Result<Spec> {
     let process = ProcessBuilder::default()
-        .terminal(false)
+        .terminal(input.terminal)
         .user(user(&input.user)?)
         .args(input.argv.clone())
         .env(input.env.clone())
@@ -266,6 +268,7 @@ mod tests {
             network,
             bind_files: vec![("/etc/hosts".into(), "/c/hosts".into())],
             host_nofile_max: Some(20000),
+            terminal: false,
         }
     }
 

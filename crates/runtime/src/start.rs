@@ -50,7 +50,9 @@ impl Runtime {
                 r.state.is_shut_down = false;
             })?;
         }
-        let result = self.prepare(&record).and_then(|()| self.spawn_monitor(&record, mode));
+        let result = self
+            .prepare(&record)
+            .and_then(|()| self.spawn_monitor(&record.id, None, mode));
         match result {
             Ok(()) => self.find(&record.id),
             Err(error) => Err(self.failed_start(&record, error)),
@@ -111,15 +113,24 @@ impl Runtime {
                 .map(|name| (format!("/etc/{name}"), container_dir.join(name)))
                 .collect(),
             host_nofile_max: spec::host_nofile_max(),
+            terminal: config.tty,
         };
         spec::write(&spec::build(&input)?, &self.paths.bundle(id))
     }
 
-    /// Starts `<program> __monitor` in a session of its own, and reads its one-line
-    /// report: `ready`, `started`, or `error CODE MESSAGE`.
-    fn spawn_monitor(&self, record: &ContainerRecord, mode: StartMode) -> Result<()> {
-        let id = &record.id;
-        let log_path = self.paths.monitor_log(id);
+    /// Starts `<program> __monitor` in a session of its own (for the container's init
+    /// process, or with `exec_id` for an exec'd one), and reads its one-line report:
+    /// `ready`, `started`, or `error CODE MESSAGE`.
+    pub(crate) fn spawn_monitor(
+        &self,
+        id: &str,
+        exec_id: Option<&str>,
+        mode: StartMode,
+    ) -> Result<()> {
+        let log_path = match exec_id {
+            Some(exec_id) => self.paths.exec(id, exec_id).join("monitor.log"),
+            None => self.paths.monitor_log(id),
+        };
         let log = std::fs::File::options()
             .create(true)
             .append(true)
@@ -135,6 +146,9 @@ impl Runtime {
             .arg(self.paths.run_root());
         if mode == StartMode::Attached {
             command.arg("--attach");
+        }
+        if let Some(exec_id) = exec_id {
+            command.arg("--exec").arg(exec_id);
         }
         let mut child = command
             .arg(id)

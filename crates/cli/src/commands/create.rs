@@ -46,12 +46,6 @@ pub fn create(
     runtime: &Runtime,
     options: &ContainerOptions,
 ) -> anyhow::Result<ContainerRecord> {
-    if options.tty {
-        return Err(RuntimeError::Unsupported {
-            what: "a terminal (`-t`)".into(),
-        }
-        .into());
-    }
     let restart_policy: RestartPolicy = options.restart.parse()?;
     if restart_policy.is_set() && options.rm {
         anyhow::bail!("conflicting options: --restart and --rm");

@@ -5,6 +5,7 @@ mod completion;
 mod copy_helper;
 mod cp;
 mod create;
+mod exec;
 mod history;
 mod images;
 mod inspect;
@@ -52,6 +53,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Stats(args) => stats::run(&context, args),
         Command::Cp(args) => cp::run(&context, args),
         Command::CopyHelper(args) => copy_helper::run(args),
+        Command::Exec(args) => exec::run(&context, args),
+        Command::Attach(args) => attach::run(&context, args),
         Command::Monitor(args) => monitor::run(&context, args),
         Command::Pull(args) | Command::Image(ImageCommand::Pull(args)) => pull::run(&context, args),
         Command::Images(args) | Command::Image(ImageCommand::Images(args)) => {

@@ -1,11 +1,12 @@
-//! The monitor's event loop, on one thread: the container's output, clients on the
-//! socket, and SIGCHLD for the container's exit.
+//! The monitor's event loop, on one thread: the process's output, clients on the
+//! socket, and SIGCHLD for the process's exit.
 
 use std::os::fd::OwnedFd;
 use std::os::unix::net::{UnixListener, UnixStream};
+use std::path::PathBuf;
 use std::time::Duration;
 
-use tokio::io::AsyncWriteExt as _;
+use tokio::io::{AsyncWrite, AsyncWriteExt as _};
 use tokio::net::unix::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::unix::pipe::{Receiver, Sender};
 use tokio::signal::unix::{Signal, SignalKind, signal};
@@ -13,32 +14,31 @@ use tokio::sync::mpsc::{UnboundedReceiver, unbounded_channel};
 
 use crate::error::{Result, RuntimeError};
 use crate::logs::Stream;
-use crate::monitor::Created;
+use crate::monitor::create::ProcessIo;
 use crate::monitor::hub::{Hub, StdinChunk};
 use crate::monitor::output::{LogWriter, pump};
-use crate::paths::Paths;
 use crate::protocol::{self, Reply, Request};
-use crate::record::ContainerRecord;
+use crate::terminal::PtyMaster;
 
 /// How long output may keep coming after the init process exited.
 const DRAIN: Duration = Duration::from_secs(2);
 
 /// The listener and the client that may already be waiting.
 pub(crate) struct Events {
-    log_path: std::path::PathBuf,
+    log_path: Option<PathBuf>,
     listener: UnixListener,
     first_client: Option<(UnixStream, Request)>,
 }
 
 impl Events {
+    /// Output goes to the log at `log_path`, if any.
     pub(crate) fn new(
-        paths: &Paths,
-        record: &ContainerRecord,
+        log_path: Option<PathBuf>,
         listener: UnixListener,
         first_client: Option<(UnixStream, Request)>,
     ) -> Events {
         Events {
-            log_path: paths.log(&record.id),
+            log_path,
             listener,
             first_client,
         }
@@ -53,33 +53,35 @@ impl Events {
         }
     }
 
-    /// Runs until the container has exited and its output is drained; then calls
+    /// Runs until process `pid` has exited and its output is drained; then calls
     /// `finish` with the exit code and tells the clients.
-    pub(crate) fn run(self, created: Created, finish: impl FnOnce(i32)) -> Result<()> {
+    pub(crate) fn run(self, pid: i32, io: ProcessIo, finish: impl FnOnce(i32)) -> Result<()> {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .map_err(RuntimeError::system("starting the event loop"))?;
-        runtime.block_on(self.serve(created, finish))
+        runtime.block_on(self.serve(pid, io, finish))
     }
 
-    async fn serve(self, created: Created, finish: impl FnOnce(i32)) -> Result<()> {
+    async fn serve(self, pid: i32, io: ProcessIo, finish: impl FnOnce(i32)) -> Result<()> {
         // Registered before anything else, so the exit of a short-lived process is not
         // missed; a first reap below catches one that ended already.
-        let mut sigchld = signal(SignalKind::child()).map_err(RuntimeError::system("watching SIGCHLD"))?;
-        let (stdin_sender, stdin_receiver) = unbounded_channel();
-        let hub = Hub::new(created.pid, created.stdin.is_some().then_some(stdin_sender));
-        if let Some(stdin) = created.stdin {
-            tokio::spawn(feed_stdin(stdin, stdin_receiver));
-        }
-        let log = LogWriter::open(&self.log_path)?;
-        let outputs = [
-            tokio::spawn(pump(receiver(created.stdout)?, Stream::Stdout, log.clone(), hub.clone())),
-            tokio::spawn(pump(receiver(created.stderr)?, Stream::Stderr, log, hub.clone())),
-        ];
+        let mut sigchld =
+            signal(SignalKind::child()).map_err(RuntimeError::system("watching SIGCHLD"))?;
+        let log = self.log_path.as_deref().map(LogWriter::open).transpose()?;
+        let (hub, outputs) = match io {
+            ProcessIo::Pipes {
+                stdout,
+                stderr,
+                stdin,
+            } => serve_pipes(pid, stdout, stderr, stdin, log)?,
+            ProcessIo::Terminal { master, has_stdin } => {
+                serve_terminal(pid, master, has_stdin, log)?
+            }
+        };
         self.listen(&hub)?;
 
-        let code = wait_for_exit(created.pid, &mut sigchld).await;
+        let code = wait_for_exit(pid, &mut sigchld).await;
         hub.reaped();
         let _ = tokio::time::timeout(DRAIN, async {
             for output in outputs {
@@ -110,6 +112,49 @@ impl Events {
         }
         Ok(())
     }
+}
+
+type Outputs = Vec<tokio::task::JoinHandle<()>>;
+
+fn serve_pipes(
+    pid: i32,
+    stdout: OwnedFd,
+    stderr: OwnedFd,
+    stdin: Option<OwnedFd>,
+    log: Option<LogWriter>,
+) -> Result<(Hub, Outputs)> {
+    let (stdin_sender, stdin_receiver) = unbounded_channel();
+    let hub = Hub::new(pid, stdin.is_some().then_some(stdin_sender), None);
+    if let Some(stdin) = stdin
+        && let Ok(pipe) = Sender::from_owned_fd(stdin)
+    {
+        tokio::spawn(feed_stdin(pipe, stdin_receiver));
+    }
+    let outputs = vec![
+        tokio::spawn(pump(receiver(stdout)?, Stream::Stdout, log.clone(), hub.clone())),
+        tokio::spawn(pump(receiver(stderr)?, Stream::Stderr, log, hub.clone())),
+    ];
+    Ok((hub, outputs))
+}
+
+/// One stream for everything: Docker logs a terminal's output as stdout.
+fn serve_terminal(
+    pid: i32,
+    master: OwnedFd,
+    has_stdin: bool,
+    log: Option<LogWriter>,
+) -> Result<(Hub, Outputs)> {
+    let resizer = rustix::io::dup(&master)
+        .map_err(|e| RuntimeError::system("duplicating the terminal")(e.into()))?;
+    let pty = PtyMaster::new(master).map_err(RuntimeError::system("serving the terminal"))?;
+    let (reader, writer) = tokio::io::split(pty);
+    let (stdin_sender, stdin_receiver) = unbounded_channel();
+    let hub = Hub::new(pid, has_stdin.then_some(stdin_sender), Some(resizer));
+    if has_stdin {
+        tokio::spawn(feed_stdin(writer, stdin_receiver));
+    }
+    let outputs = vec![tokio::spawn(pump(reader, Stream::Stdout, log, hub.clone()))];
+    Ok((hub, outputs))
 }
 
 fn receiver(fd: OwnedFd) -> Result<Receiver> {
@@ -163,7 +208,10 @@ async fn client(stream: tokio::net::UnixStream, first: Option<Request>, hub: Hub
         },
     };
     match request {
-        Request::Attach { stdin } => {
+        Request::Attach { stdin, size } => {
+            if let Some(size) = size {
+                hub.resize(size);
+            }
             hub.track(tokio::spawn(write_replies(writer, hub.attach())));
             read_input(reader, &hub, stdin).await;
         }
@@ -175,7 +223,7 @@ async fn client(stream: tokio::net::UnixStream, first: Option<Request>, hub: Hub
             };
             write_one(writer, reply).await;
         }
-        Request::Stdin(_) | Request::CloseStdin => {
+        Request::Stdin(_) | Request::CloseStdin | Request::Resize(_) => {
             write_one(writer, Reply::Error("attach first".into())).await;
         }
     }
@@ -186,13 +234,14 @@ async fn read_request(reader: &mut OwnedReadHalf) -> Option<Request> {
     Request::decode(kind, payload).ok()
 }
 
-/// An attached client's input: stdin data and signals, until it disconnects (which
-/// closes the container's stdin, as `docker run -i` does).
+/// An attached client's input: stdin data, resizes and signals, until it disconnects
+/// (which closes the container's stdin pipe, as `docker run -i` does).
 async fn read_input(mut reader: OwnedReadHalf, hub: &Hub, has_stdin: bool) {
     while let Some(request) = read_request(&mut reader).await {
         match request {
             Request::Stdin(data) if has_stdin => hub.stdin(Some(data)),
-            Request::CloseStdin if has_stdin => hub.stdin(None),
+            Request::CloseStdin if has_stdin => hub.end_input(true),
+            Request::Resize(size) => hub.resize(size),
             Request::Signal(number) => {
                 let _ = hub.signal(number);
             }
@@ -200,7 +249,7 @@ async fn read_input(mut reader: OwnedReadHalf, hub: &Hub, has_stdin: bool) {
         }
     }
     if has_stdin {
-        hub.stdin(None);
+        hub.end_input(false);
     }
 }
 
@@ -219,10 +268,10 @@ async fn write_one(mut writer: OwnedWriteHalf, reply: Reply) {
     let _ = writer.shutdown().await;
 }
 
-async fn feed_stdin(fd: OwnedFd, mut chunks: UnboundedReceiver<StdinChunk>) {
-    let Ok(mut pipe) = Sender::from_owned_fd(fd) else {
-        return;
-    };
+async fn feed_stdin(
+    mut pipe: impl AsyncWrite + Unpin,
+    mut chunks: UnboundedReceiver<StdinChunk>,
+) {
     while let Some(Some(data)) = chunks.recv().await {
         if pipe.write_all(&data).await.is_err() {
             break;

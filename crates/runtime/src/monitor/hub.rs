@@ -1,14 +1,18 @@
 //! What the monitor's tasks share: the clients to send output and the exit code to,
-//! the container's stdin, and whether its init process still runs.
+//! the container's stdin and terminal, and whether its init process still runs.
 
+use std::os::fd::OwnedFd;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 use tokio::task::JoinHandle;
 
-use crate::protocol::Reply;
-use crate::signal;
+use crate::protocol::{Reply, WindowSize};
+use crate::{signal, terminal};
+
+/// The character a terminal's line discipline reads as end of input (^D).
+const END_OF_INPUT: u8 = 0x04;
 
 /// Input for the container's stdin; `None` closes it.
 pub(crate) type StdinChunk = Option<Vec<u8>>;
@@ -24,11 +28,17 @@ struct Inner {
     attached: Vec<UnboundedSender<Reply>>,
     waiters: Vec<UnboundedSender<Reply>>,
     stdin: Option<UnboundedSender<StdinChunk>>,
+    terminal: Option<OwnedFd>,
     writers: Vec<JoinHandle<()>>,
 }
 
 impl Hub {
-    pub(crate) fn new(pid: i32, stdin: Option<UnboundedSender<StdinChunk>>) -> Hub {
+    /// `terminal` is the pty master (a descriptor of its own) when there is one.
+    pub(crate) fn new(
+        pid: i32,
+        stdin: Option<UnboundedSender<StdinChunk>>,
+        terminal: Option<OwnedFd>,
+    ) -> Hub {
         Hub(Arc::new(Mutex::new(Inner {
             pid,
             is_reaped: false,
@@ -36,6 +46,7 @@ impl Hub {
             attached: Vec::new(),
             waiters: Vec::new(),
             stdin,
+            terminal,
             writers: Vec::new(),
         })))
     }
@@ -90,6 +101,27 @@ impl Hub {
     pub(crate) fn stdin(&self, chunk: StdinChunk) {
         if let Some(stdin) = &self.inner().stdin {
             let _ = stdin.send(chunk);
+        }
+    }
+
+    /// A client's input ended. Pipes close (the process reads end of file); a
+    /// terminal, which cannot be closed for one reader, gets ^D when the client said
+    /// so, and nothing when it merely went away.
+    pub(crate) fn end_input(&self, is_explicit: bool) {
+        let is_terminal = self.inner().terminal.is_some();
+        match is_terminal {
+            true if is_explicit => self.stdin(Some(vec![END_OF_INPUT])),
+            true => {}
+            false => self.stdin(None),
+        }
+    }
+
+    /// Applies a client's terminal size.
+    pub(crate) fn resize(&self, size: WindowSize) {
+        if let Some(terminal) = &self.inner().terminal
+            && let Err(error) = terminal::set_window_size(terminal, size)
+        {
+            tracing::debug!(%error, "resizing the terminal");
         }
     }
 

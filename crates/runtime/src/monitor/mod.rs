@@ -12,11 +12,13 @@
 //! an attached client before starting the process), `started`, or
 //! `error CODE MESSAGE`. Then stdout becomes /dev/null.
 //!
-//! The main loop is a single-threaded event loop: output pipes, the socket, and
-//! SIGCHLD; more listeners (published ports) can join it.
+//! The main loop is a single-threaded event loop: output pipes (or the terminal), the
+//! socket, and SIGCHLD; more listeners (published ports) can join it. Each exec'd
+//! process has a monitor of its own ([`run_exec_monitor`], see [`crate::exec`]).
 
 mod create;
 mod events;
+mod exec;
 mod hub;
 mod output;
 
@@ -33,6 +35,7 @@ use crate::teardown::teardown;
 use crate::{fsutil, ids};
 
 pub(crate) use create::Created;
+pub use exec::run_exec_monitor;
 
 /// How long an attaching client has to show up before the process starts anyway.
 const ATTACH_TIMEOUT: Duration = Duration::from_secs(30);
@@ -143,9 +146,13 @@ impl Monitor {
 
     fn run(mut self, mut report: Report) -> Result<()> {
         let id = self.record.id.clone();
+        let log_path = Some(self.paths.log(&id));
+        if let Some((_, Request::Attach { size, .. })) = &self.first_client {
+            self.created.set_window_size(*size);
+        }
         if let Err(error) = self.created.start() {
             report.error(&error);
-            let events = events::Events::new(&self.paths, &self.record, self.listener, self.first_client);
+            let events = events::Events::new(log_path, self.listener, self.first_client);
             events.refuse(&error);
             finish_failed(&self.paths, &self.records, &self.record, &error);
             return Err(error);
@@ -164,8 +171,9 @@ impl Monitor {
         report.close();
 
         let started = std::time::Instant::now();
-        let events = events::Events::new(&self.paths, &self.record, self.listener, self.first_client);
-        events.run(self.created, |code| finish(&self.paths, &self.records, &self.record, code))?;
+        let events = events::Events::new(log_path, self.listener, self.first_client);
+        let finish = |code| finish(&self.paths, &self.records, &self.record, code);
+        events.run(pid, self.created.into_io(), finish)?;
         crate::restart::after_exit(&self.paths, &id, started.elapsed());
         Ok(())
     }

@@ -1,13 +1,12 @@
-//! The container's output: read from its pipes, sent to attached clients, and written
-//! to its log.
+//! The container's output: read from its pipes or terminal, sent to attached clients,
+//! and written to its log (an exec'd process's output is not logged, as in Docker).
 
 use std::fs::File;
 use std::io::Write as _;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
-use tokio::io::AsyncReadExt as _;
-use tokio::net::unix::pipe::Receiver;
+use tokio::io::{AsyncRead, AsyncReadExt as _};
 
 use crate::error::{Result, RuntimeError};
 use crate::fsutil;
@@ -39,7 +38,12 @@ impl LogWriter {
 }
 
 /// Reads one of the container's outputs until it closes.
-pub(crate) async fn pump(mut pipe: Receiver, stream: Stream, log: LogWriter, hub: Hub) {
+pub(crate) async fn pump(
+    mut pipe: impl AsyncRead + Unpin,
+    stream: Stream,
+    log: Option<LogWriter>,
+    hub: Hub,
+) {
     let mut splitter = LineSplitter::default();
     let mut buffer = vec![0u8; 32 * 1024];
     let mut time = fsutil::now_rfc3339();
@@ -53,12 +57,13 @@ pub(crate) async fn pump(mut pipe: Receiver, stream: Stream, log: LogWriter, hub
             Stream::Stdout => Reply::Stdout(chunk.to_vec()),
             Stream::Stderr => Reply::Stderr(chunk.to_vec()),
         });
+        let Some(log) = &log else { continue };
         time = fsutil::now_rfc3339();
         for line in splitter.push(chunk) {
             log.write(&line, stream, &time);
         }
     }
-    if let Some(rest) = splitter.finish() {
+    if let (Some(rest), Some(log)) = (splitter.finish(), &log) {
         log.write(&rest, stream, &time);
     }
 }

@@ -1,0 +1,136 @@
+//! `-t`: containers with a pseudo-terminal, driven from a terminal the test opens
+//! (and without one), checked from inside the container.
+
+mod common;
+mod pty;
+
+use std::io::Write as _;
+use std::process::Stdio;
+
+use common::{BIN, busybox_registry, container, mirrored_env};
+use container_test_support::{Registry, TestEnv};
+use pty::PtySession;
+
+fn busybox_env() -> (Registry, TestEnv) {
+    let registry = busybox_registry();
+    let env = mirrored_env(&registry);
+    container(&env, &["pull", "-q", "busybox"]).success();
+    (registry, env)
+}
+
+#[test]
+fn run_it_gives_a_terminal_of_the_clients_size_and_restores_ours() {
+    let (_registry, env) = busybox_env();
+    let script = "tty; stty size; exit 3";
+    let mut session = PtySession::spawn(
+        &env,
+        &["run", "--rm", "-it", "busybox", "sh", "-c", script],
+        30,
+        100,
+    );
+    assert_eq!(session.wait(), 3, "{}", session.screen());
+    session.expect("/dev/pts/0\r\n30 100\r\n");
+    assert!(session.is_cooked(), "the terminal was left in raw mode");
+}
+
+#[test]
+fn an_interactive_shell_reads_what_is_typed_and_follows_resizes() {
+    let (_registry, env) = busybox_env();
+    let mut session = PtySession::spawn(&env, &["run", "--rm", "-it", "busybox", "sh"], 24, 80);
+    session.expect("# ");
+    session.type_keys("stty size; echo $((6 * 7))\r");
+    session.expect("24 80\r\n42\r\n");
+
+    session.resize(50, 132);
+    // The resize reaches the container on SIGWINCH; ask until it shows.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !session.screen().contains("50 132") {
+        assert!(std::time::Instant::now() < deadline, "{}", session.screen());
+        session.type_keys("stty size\r");
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    // ^C goes to the container's terminal (raw mode here): it interrupts `sleep`,
+    // not us, and the shell carries on.
+    session.type_keys("sleep 30\r");
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    session.type_keys("\x03echo after-interrupt\r");
+    session.expect("after-interrupt\r\n");
+    session.type_keys("exit 7\r");
+    assert_eq!(session.wait(), 7, "{}", session.screen());
+    assert!(session.is_cooked());
+}
+
+#[test]
+fn t_without_a_local_terminal_gives_one_stream_and_the_exit_code() {
+    let (_registry, env) = busybox_env();
+    let script = "tty; echo out; echo err >&2; exit 2";
+    let output = container(
+        &env,
+        &[
+            "run", "-t", "--name", "plain", "busybox", "sh", "-c", script,
+        ],
+    );
+    output.code_is(2);
+    assert_eq!(output.stdout, "/dev/pts/0\r\nout\r\nerr\r\n", "{output}");
+    assert_eq!(output.stderr, "");
+    let logs = container(&env, &["logs", "plain"]);
+    assert_eq!(logs.success().stdout, "/dev/pts/0\r\nout\r\nerr\r\n");
+}
+
+#[test]
+fn piped_input_reaches_a_terminal_and_its_end_ends_the_shell() {
+    let (_registry, env) = busybox_env();
+    let mut child = env
+        .command(BIN)
+        .args(["run", "--rm", "-i", "-t", "busybox", "sh"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(b"echo $((40 + 2))\n").unwrap();
+    drop(stdin);
+    let output = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    // The terminal echoes the input; ^D at the end of it ends the shell, with 0.
+    assert!(stdout.contains("\r\n42\r\n"), "{stdout}");
+    assert_eq!(output.status.code(), Some(0), "{stdout}");
+}
+
+#[test]
+fn create_t_then_start_a_streams_the_terminal() {
+    let (_registry, env) = busybox_env();
+    let script = "tty; exit 5";
+    let created = container(&env, &["create", "-t", "busybox", "sh", "-c", script]);
+    let id = created.success().stdout.trim().to_owned();
+    let started = container(&env, &["start", "-a", &id]);
+    started.code_is(5);
+    assert_eq!(started.stdout, "/dev/pts/0\r\n", "{started}");
+}
+
+#[test]
+fn attach_joins_a_running_terminal_and_types_into_it() {
+    let (_registry, env) = busybox_env();
+    container(&env, &["run", "-dit", "--name", "shell", "busybox", "sh"]).success();
+    let mut session = PtySession::spawn(&env, &["attach", "shell"], 20, 60);
+    // Attaching resizes the container's terminal to ours.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !session.screen().contains("20 60") {
+        assert!(std::time::Instant::now() < deadline, "{}", session.screen());
+        session.type_keys("stty size\r");
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    session.type_keys("exit 6\r");
+    assert_eq!(session.wait(), 6, "{}", session.screen());
+    assert_eq!(container(&env, &["wait", "shell"]).success().stdout, "6\n");
+
+    let stopped = container(&env, &["attach", "shell"]);
+    stopped.code_is(1);
+    assert!(
+        stopped
+            .stderr
+            .contains("You cannot attach to a stopped container"),
+        "{stopped}"
+    );
+}
