@@ -9,6 +9,9 @@ use crate::record::{ContainerRecord, Status};
 use crate::runtime::{Runtime, is_monitored};
 use crate::signal::parse_signal;
 
+/// How long `stop` waits before killing, unless told otherwise (Docker's).
+const DEFAULT_STOP_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// How often state is polled while waiting without a monitor to ask.
 const POLL: Duration = Duration::from_millis(50);
 
@@ -28,12 +31,15 @@ impl Runtime {
     }
 
     /// Stops the container: its stop signal (SIGTERM unless configured), then SIGKILL
-    /// after `timeout`. A container that is not running is left as it is.
-    pub fn stop(&self, name: &str, timeout: Duration, signal: Option<i32>) -> Result<ContainerRecord> {
+    /// after `timeout` (else its `--stop-timeout`, else Docker's 10 seconds). A
+    /// container that is not running is left as it is.
+    pub fn stop(&self, name: &str, timeout: Option<Duration>, signal: Option<i32>) -> Result<ContainerRecord> {
         let record = self.find(name)?;
         if !record.is_running() {
             return Ok(record);
         }
+        let configured_timeout = record.host.stop_timeout.map(Duration::from_secs);
+        let timeout = timeout.or(configured_timeout).unwrap_or(DEFAULT_STOP_TIMEOUT);
         let configured = record.config.stop_signal.as_deref().map(parse_signal).transpose()?;
         let first = signal.or(configured).unwrap_or(15);
         tracing::debug!(id = %record.id, signal = first, ?timeout, "stopping");

@@ -22,16 +22,20 @@
 #![warn(missing_docs)]
 #![warn(clippy::print_stdout, clippy::print_stderr)]
 
+pub mod capabilities;
 mod cgroups;
 mod client;
 pub mod config;
 mod control;
+pub mod devices;
 mod error;
-mod etc;
+pub mod etc;
 mod fsutil;
 pub mod ids;
+pub mod init;
 mod inroot;
 mod logread;
+pub mod limits;
 pub mod logs;
 pub mod monitor;
 pub mod overlay;
@@ -39,6 +43,8 @@ mod paths;
 pub mod protocol;
 mod record;
 mod runtime;
+pub mod seccomp;
+pub mod security;
 pub mod signal;
 pub mod spec;
 mod start;

@@ -9,6 +9,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::ContainerConfig;
 use crate::error::{Result, RuntimeError};
+use crate::etc::NameConfig;
+use crate::limits::Resources;
+use crate::security::SecurityConfig;
 use crate::fsutil;
 use crate::ids;
 use crate::paths::Paths;
@@ -71,6 +74,24 @@ pub struct HostConfig {
     pub network: NetworkMode,
     /// Remove the container when it exits (`--rm`).
     pub auto_remove: bool,
+    /// `--privileged`, capabilities, seccomp, `--read-only`, devices, sysctls.
+    #[serde(default)]
+    pub security: SecurityConfig,
+    /// Cgroup limits, rlimits and the size of `/dev/shm`.
+    #[serde(default)]
+    pub resources: Resources,
+    /// `--add-host` and the DNS flags.
+    #[serde(default)]
+    pub names: NameConfig,
+    /// `--group-add`: more groups for the process, by name or number.
+    #[serde(default)]
+    pub group_add: Vec<String>,
+    /// `--init`: a small init runs as PID 1 (see [`crate::init`]).
+    #[serde(default)]
+    pub init: bool,
+    /// `--stop-timeout`: seconds `stop` waits before killing (Docker's default: 10).
+    #[serde(default)]
+    pub stop_timeout: Option<u64>,
 }
 
 /// Lifecycle states.
@@ -114,6 +135,9 @@ pub struct State {
     pub finished_at: Option<String>,
     /// Why the last start failed, if it did.
     pub error: Option<String>,
+    /// Whether the kernel's OOM killer killed a process of the last run.
+    #[serde(default)]
+    pub oom_killed: bool,
 }
 
 /// A process, identified so that a reused pid is not mistaken for it.

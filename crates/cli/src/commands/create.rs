@@ -8,7 +8,7 @@ use container_reference::Reference;
 use container_registry::Platform;
 use container_runtime::config::{parse_env_file, resolve_env};
 use container_runtime::{
-    ContainerRecord, CreateOptions, HostConfig, NetworkMode, Runtime, RuntimeError, UserConfig,
+    ContainerRecord, CreateOptions, NetworkMode, Runtime, RuntimeError, UserConfig,
 };
 use container_store::{Image, StoreError};
 
@@ -58,10 +58,7 @@ pub fn create(
     let create_options = CreateOptions {
         name: options.name.clone(),
         config: user_config(options, command)?,
-        host: HostConfig {
-            network: network(&options.network)?,
-            auto_remove: options.rm,
-        },
+        host: super::host_config::host_config(&options.host, network(&options.network)?, options.rm)?,
     };
     let image = image(context, runtime, options, image_name)?;
     Ok(runtime.create(&image, image_name, &create_options)?)

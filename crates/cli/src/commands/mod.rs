@@ -4,6 +4,7 @@ mod attach;
 mod completion;
 mod create;
 mod history;
+mod host_config;
 mod images;
 mod inspect;
 mod kill;
