@@ -11,6 +11,7 @@
 //! functions that `std` already links.
 
 use std::os::raw::c_int;
+use std::os::unix::process::CommandExt as _;
 use std::process::Command;
 
 /// glibc's `sigset_t`: 1024 bits.
@@ -49,8 +50,9 @@ fn main() {
     }
 
     // Every signal waits for `sigwaitinfo` below. The kernel drops signals that PID 1
-    // has left at their default action, but never blocked ones. The child starts with
-    // an empty mask (std resets it), and SIGPIPE at its default.
+    // has left at their default action, but never blocked ones. The child gets an
+    // empty mask back before it runs the command (std's spawn would hand it ours), and
+    // SIGPIPE at its default (std resets that).
     let mut all = SigSet([0; 16]);
     // SAFETY: plain libc calls on a sigset_t-sized buffer we own.
     unsafe {
@@ -58,7 +60,17 @@ fn main() {
         sigprocmask(SIG_SETMASK, &all, std::ptr::null_mut());
     }
 
-    let child = match Command::new(&args[0]).args(&args[1..]).spawn() {
+    let mut command = Command::new(&args[0]);
+    command.args(&args[1..]);
+    // SAFETY: between fork and exec, only sigprocmask, which is async-signal-safe.
+    unsafe {
+        command.pre_exec(|| {
+            let empty = SigSet([0; 16]);
+            sigprocmask(SIG_SETMASK, &empty, std::ptr::null_mut());
+            Ok(())
+        });
+    }
+    let child = match command.spawn() {
         Ok(child) => child.id() as c_int,
         Err(error) => {
             eprintln!("docker-init: cannot run {}: {error}", args[0]);

@@ -55,5 +55,8 @@ pub fn entries(dir: &std::path::Path) -> Vec<String> {
 
 /// What `layers/` holds besides layer records: unpacked layers, and any leftovers.
 pub fn unpacked_layers(root: &std::path::Path) -> Vec<String> {
-    entries(&root.join("layers")).into_iter().filter(|n| !n.ends_with(".json")).collect()
+    entries(&root.join("layers"))
+        .into_iter()
+        .filter(|n| !n.ends_with(".json"))
+        .collect()
 }
