@@ -1,6 +1,9 @@
 //! The host flags of `run` and `create` (security, limits, names) as a `HostConfig`,
 //! checked as Docker checks them before anything is created.
 
+// TODO: --memory-reservation, --cpu-period/--cpu-quota, --blkio-weight, --oom-kill-disable
+// and --device-cgroup-rule are not flags yet; --uts/--ipc/--pid host are not either
+
 use anyhow::Context as _;
 use container_runtime::devices::parse_device;
 use container_runtime::etc::{NameConfig, parse_add_host, parse_dns, parse_dns_search};
