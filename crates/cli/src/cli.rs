@@ -326,9 +326,84 @@ pub struct ContainerOptions {
     /// Print no pull progress
     #[arg(short, long)]
     pub quiet: bool,
+    #[command(flatten)]
+    pub host: HostOptions,
     /// The image, then the command and its arguments
     #[arg(required = true, trailing_var_arg = true, value_name = "IMAGE [COMMAND [ARG...]]")]
     pub args: Vec<String>,
+}
+
+/// Security, resource and name flags of `run` and `create`, as Docker spells them.
+#[derive(Debug, Args)]
+pub struct HostOptions {
+    /// Give the container every capability, the host's devices, no seccomp filter and
+    /// no masked /proc paths
+    #[arg(long)]
+    pub privileged: bool,
+    /// Add a capability (`NET_ADMIN`, `cap_sys_time`, `ALL`)
+    #[arg(long = "cap-add", value_name = "CAP")]
+    pub cap_add: Vec<String>,
+    /// Drop a capability (`CHOWN`, `ALL`)
+    #[arg(long = "cap-drop", value_name = "CAP")]
+    pub cap_drop: Vec<String>,
+    /// Security options: `seccomp=unconfined|PROFILE.json`, `no-new-privileges[=BOOL]`,
+    /// `systempaths=unconfined`
+    #[arg(long = "security-opt", value_name = "OPTION")]
+    pub security_opt: Vec<String>,
+    /// Memory limit (`512m`, `1g`; at least 6m)
+    #[arg(short, long, value_name = "BYTES")]
+    pub memory: Option<String>,
+    /// Memory plus swap (`-1`: unlimited swap; default: twice --memory)
+    #[arg(long = "memory-swap", allow_hyphen_values = true, value_name = "BYTES")]
+    pub memory_swap: Option<String>,
+    /// Number of CPUs (`1.5`)
+    #[arg(long, value_name = "N")]
+    pub cpus: Option<String>,
+    /// CPU shares (relative weight; the kernel's default is 1024)
+    #[arg(short = 'c', long = "cpu-shares", value_name = "N")]
+    pub cpu_shares: Option<i64>,
+    /// Maximum number of processes (`-1` or `0`: unlimited)
+    #[arg(long = "pids-limit", allow_hyphen_values = true, value_name = "N")]
+    pub pids_limit: Option<i64>,
+    /// CPUs the container may use (`0-1`, `0,2`)
+    #[arg(long = "cpuset-cpus", value_name = "LIST")]
+    pub cpuset_cpus: Option<String>,
+    /// Set an rlimit: `nofile=1024:2048`, `nproc=100` (never above this process's hard limits)
+    #[arg(long, value_name = "NAME=SOFT[:HARD]")]
+    pub ulimit: Vec<String>,
+    /// Size of /dev/shm (default 64m)
+    #[arg(long = "shm-size", value_name = "BYTES")]
+    pub shm_size: Option<String>,
+    /// Give the container a host device
+    #[arg(long, value_name = "HOST[:CONTAINER][:rwm]")]
+    pub device: Vec<String>,
+    /// Add the process to more groups (names from the image's /etc/group, or numbers)
+    #[arg(long = "group-add", value_name = "GROUP")]
+    pub group_add: Vec<String>,
+    /// Set a namespaced kernel parameter (`net.*`, `kernel.shm*`, `kernel.msg*`, `fs.mqueue.*`)
+    #[arg(long, value_name = "KEY=VALUE")]
+    pub sysctl: Vec<String>,
+    /// Run a small init as PID 1 that forwards signals and reaps zombies
+    #[arg(long)]
+    pub init: bool,
+    /// Add a line to /etc/hosts (`IP` may be `host-gateway` with `--network host`)
+    #[arg(long = "add-host", value_name = "NAME:IP")]
+    pub add_host: Vec<String>,
+    /// Nameserver for /etc/resolv.conf (replaces the host's)
+    #[arg(long, value_name = "IP")]
+    pub dns: Vec<String>,
+    /// Search domain for /etc/resolv.conf (`.` for none)
+    #[arg(long = "dns-search", value_name = "DOMAIN")]
+    pub dns_search: Vec<String>,
+    /// Resolver option for /etc/resolv.conf (`ndots:2`)
+    #[arg(long = "dns-option", alias = "dns-opt", value_name = "OPTION")]
+    pub dns_option: Vec<String>,
+    /// Mount the root filesystem read-only
+    #[arg(long = "read-only")]
+    pub read_only: bool,
+    /// Seconds `stop` waits before killing (default 10)
+    #[arg(long = "stop-timeout", value_name = "SECONDS")]
+    pub stop_timeout: Option<u64>,
 }
 
 #[derive(Debug, Args)]
@@ -375,9 +450,9 @@ pub struct StopArgs {
     /// Containers, by name or ID
     #[arg(required = true)]
     pub names: Vec<String>,
-    /// Seconds to wait before killing
-    #[arg(short, long = "time", visible_alias = "timeout", default_value_t = 10, value_name = "SECONDS")]
-    pub time: u64,
+    /// Seconds to wait before killing (default: the container's --stop-timeout, else 10)
+    #[arg(short, long = "time", visible_alias = "timeout", value_name = "SECONDS")]
+    pub time: Option<u64>,
     /// Signal to send first
     #[arg(short, long, value_name = "SIGNAL")]
     pub signal: Option<String>,
@@ -526,9 +601,10 @@ pub struct RestartArgs {
     /// Containers, by name or ID
     #[arg(required = true)]
     pub names: Vec<String>,
-    /// Seconds to wait for the stop before killing
-    #[arg(short, long = "time", visible_alias = "timeout", default_value_t = 10, value_name = "SECONDS")]
-    pub time: u64,
+    /// Seconds to wait for the stop before killing (default: the container's
+    /// --stop-timeout, else 10)
+    #[arg(short, long = "time", visible_alias = "timeout", value_name = "SECONDS")]
+    pub time: Option<u64>,
     /// Signal to stop with
     #[arg(short, long, value_name = "SIGNAL")]
     pub signal: Option<String>,

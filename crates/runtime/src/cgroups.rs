@@ -50,6 +50,27 @@ pub fn processes(id: &str) -> Vec<i32> {
     pids
 }
 
+/// Whether the kernel's OOM killer has killed a process of the container: the
+/// `oom_kill` count of its memory cgroup (`memory.oom_control` in v1,
+/// `memory.events` in v2), read before the cgroup is removed.
+pub fn was_oom_killed(id: &str) -> bool {
+    hierarchies().iter().any(|hierarchy| {
+        let dir = hierarchy.join(PARENT).join(id);
+        ["memory.oom_control", "memory.events"]
+            .iter()
+            .filter_map(|name| std::fs::read_to_string(dir.join(name)).ok())
+            .any(|text| oom_kills(&text) > 0)
+    })
+}
+
+/// The `oom_kill N` line of a memory cgroup's counters.
+fn oom_kills(text: &str) -> u64 {
+    text.lines()
+        .find_map(|line| line.strip_prefix("oom_kill "))
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or(0)
+}
+
 fn remove_dir(dir: &std::path::Path) {
     // Children first (a runtime may have made sub-cgroups), then the directory.
     if let Ok(entries) = std::fs::read_dir(dir) {
@@ -205,5 +226,12 @@ mod tests {
         let text = "cache 10\ntotal_inactive_file 4096\nrss 7\n";
         assert_eq!(stat_field(text, "total_inactive_file"), Some(4096));
         assert_eq!(stat_field(text, "missing"), None);
+    }
+
+    #[test]
+    fn oom_kills_are_counted_in_either_version() {
+        assert_eq!(oom_kills("oom_kill_disable 0\nunder_oom 0\noom_kill 2\n"), 2);
+        assert_eq!(oom_kills("low 0\nhigh 0\nmax 4\noom 1\noom_kill 1\n"), 1);
+        assert_eq!(oom_kills("oom_kill_disable 0\n"), 0);
     }
 }

@@ -9,6 +9,9 @@ use crate::record::{ContainerRecord, Status};
 use crate::runtime::{Runtime, is_monitored};
 use crate::signal::parse_signal;
 
+/// How long `stop` waits before killing, unless told otherwise (Docker's).
+const DEFAULT_STOP_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// How often state is polled while waiting without a monitor to ask.
 const POLL: Duration = Duration::from_millis(50);
 
@@ -44,8 +47,9 @@ impl Runtime {
     }
 
     /// Stops the container: its stop signal (SIGTERM unless configured), then SIGKILL
-    /// after `timeout`. A container that is not running is left as it is.
-    pub fn stop(&self, name: &str, timeout: Duration, signal: Option<i32>) -> Result<ContainerRecord> {
+    /// after `timeout` (else its `--stop-timeout`, else Docker's 10 seconds). A
+    /// container that is not running is left as it is.
+    pub fn stop(&self, name: &str, timeout: Option<Duration>, signal: Option<i32>) -> Result<ContainerRecord> {
         let record = self.find(name)?;
         // Also cancels a restart its monitor is waiting to make.
         self.mark_manually_stopped(&record.id)?;
@@ -54,7 +58,7 @@ impl Runtime {
 
     /// Stops a container as [`Runtime::stop`] does, but as the host shutting down
     /// rather than by hand: restart policies bring it back on `system start`.
-    pub fn stop_for_shutdown(&self, name: &str, timeout: Duration) -> Result<ContainerRecord> {
+    pub fn stop_for_shutdown(&self, name: &str, timeout: Option<Duration>) -> Result<ContainerRecord> {
         let record = self.find(name)?;
         self.records.update(&record.id, |r| r.state.is_shut_down = true)?;
         self.stop_unmarked(record, timeout, None)
@@ -65,7 +69,14 @@ impl Runtime {
         Ok(())
     }
 
-    fn stop_unmarked(&self, record: ContainerRecord, timeout: Duration, signal: Option<i32>) -> Result<ContainerRecord> {
+    fn stop_unmarked(
+        &self,
+        record: ContainerRecord,
+        timeout: Option<Duration>,
+        signal: Option<i32>,
+    ) -> Result<ContainerRecord> {
+        let configured_timeout = record.host.stop_timeout.map(Duration::from_secs);
+        let timeout = timeout.or(configured_timeout).unwrap_or(DEFAULT_STOP_TIMEOUT);
         if record.is_orphaned() {
             return self.stop_orphan(record, timeout, signal);
         }

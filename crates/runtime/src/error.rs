@@ -189,6 +189,22 @@ pub enum RuntimeError {
         /// The feature.
         what: String,
     },
+    /// A seccomp profile file that is not a profile (Docker's message).
+    #[error("decoding seccomp profile failed")]
+    SeccompProfile {
+        /// Why.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// A host device for `--device` that cannot be used.
+    #[error("error gathering device information while adding custom device \"{path}\"")]
+    Device {
+        /// The path on the host.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 impl RuntimeError {

@@ -1,11 +1,136 @@
 //! The files Docker bind-mounts over the image's `/etc/hostname`, `/etc/hosts` and
 //! `/etc/resolv.conf`, so that they name this container and reach the host's DNS.
 
+use std::net::IpAddr;
 use std::path::Path;
 
-use crate::error::Result;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Result, RuntimeError};
 use crate::fsutil;
 use crate::record::NetworkMode;
+
+/// `--add-host`, `--dns`, `--dns-search` and `--dns-option`, as Docker's `HostConfig`
+/// has them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NameConfig {
+    /// `NAME:IP` entries added to `/etc/hosts` (`IP` may be `host-gateway`).
+    #[serde(default)]
+    pub extra_hosts: Vec<String>,
+    /// Nameservers that replace the host's.
+    #[serde(default)]
+    pub dns: Vec<String>,
+    /// Search domains that replace the host's.
+    #[serde(default)]
+    pub dns_search: Vec<String>,
+    /// Resolver options that replace the host's.
+    #[serde(default)]
+    pub dns_options: Vec<String>,
+}
+
+/// Docker's name for "the host, as the container reaches it".
+const HOST_GATEWAY: &str = "host-gateway";
+
+/// `--add-host NAME:IP` (or `NAME=IP`, as Docker 25 also takes), as `NAME:IP`.
+pub fn parse_add_host(text: &str, network: NetworkMode) -> Result<String> {
+    let invalid = |reason: String| RuntimeError::InvalidOption {
+        option: "--add-host",
+        value: text.to_owned(),
+        reason,
+    };
+    let (name, address) = text
+        .split_once('=')
+        .or_else(|| text.split_once(':'))
+        .filter(|(name, address)| !name.is_empty() && !address.is_empty())
+        .ok_or_else(|| invalid(format!("bad format for add-host: \"{text}\"")))?;
+    let address = address.trim_start_matches('[').trim_end_matches(']');
+    if address == HOST_GATEWAY {
+        // TODO: on a bridge network host-gateway is the bridge's address; only
+        // `host` (loopback reaches the host) and `none` exist yet
+        if network == NetworkMode::None {
+            return Err(invalid(
+                "host-gateway: with `--network none` the container cannot reach the host".into(),
+            ));
+        }
+    } else if address.parse::<IpAddr>().is_err() {
+        return Err(invalid(format!("invalid IP address in add-host: \"{address}\"")));
+    }
+    Ok(format!("{name}:{address}"))
+}
+
+/// `--dns`: an IP address.
+pub fn parse_dns(text: &str) -> Result<String> {
+    text.parse::<IpAddr>()
+        .map(|ip| ip.to_string())
+        .map_err(|_| RuntimeError::InvalidOption {
+            option: "--dns",
+            value: text.to_owned(),
+            reason: format!("{text} is not an ip address"),
+        })
+}
+
+/// `--dns-search`: a domain name, or `.` for none.
+pub fn parse_dns_search(text: &str) -> Result<String> {
+    let domain = text.trim_end_matches('.');
+    let is_label = |label: &str| {
+        !label.is_empty()
+            && label.len() <= 63
+            && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    };
+    if text == "." || (domain.len() <= 255 && domain.split('.').all(is_label)) {
+        return Ok(text.to_owned());
+    }
+    Err(RuntimeError::InvalidOption {
+        option: "--dns-search",
+        value: text.to_owned(),
+        reason: format!("{text} is not a valid domain"),
+    })
+}
+
+/// `/etc/hosts` with the `--add-host` entries after the container's own.
+pub fn hosts_with_extras(base: String, extra_hosts: &[String]) -> String {
+    let mut text = base;
+    for entry in extra_hosts {
+        let (name, address) = entry.split_once(':').unwrap_or((entry, ""));
+        let address = if address == HOST_GATEWAY { "127.0.0.1" } else { address };
+        text.push_str(&format!("{address}\t{name}\n"));
+    }
+    text
+}
+
+/// `/etc/resolv.conf` with `--dns`, `--dns-search` and `--dns-option` replacing the
+/// host's nameservers, search domains and options (the user's nameservers are kept
+/// even on loopback: the user chose them).
+pub fn resolv_conf_with(host_text: &str, network: NetworkMode, names: &NameConfig) -> String {
+    let replaced = |line: &str, keys: &[&str], replacing: bool| {
+        replacing && keys.iter().any(|key| line.split_whitespace().next() == Some(*key))
+    };
+    let mut text = match names.dns.is_empty() {
+        true => resolv_conf(host_text, network),
+        false => host_text
+            .lines()
+            .filter(|line| !replaced(line, &["nameserver"], true))
+            .map(|line| format!("{line}\n"))
+            .collect(),
+    };
+    text = text
+        .lines()
+        .filter(|line| !replaced(line, &["search", "domain"], !names.dns_search.is_empty()))
+        .filter(|line| !replaced(line, &["options"], !names.dns_options.is_empty()))
+        .map(|line| format!("{line}\n"))
+        .collect();
+    for server in &names.dns {
+        text.push_str(&format!("nameserver {server}\n"));
+    }
+    let search: Vec<&str> = names.dns_search.iter().map(String::as_str).filter(|d| *d != ".").collect();
+    if !search.is_empty() {
+        text.push_str(&format!("search {}\n", search.join(" ")));
+    }
+    if !names.dns_options.is_empty() {
+        text.push_str(&format!("options {}\n", names.dns_options.join(" ")));
+    }
+    text
+}
 
 /// `/etc/hosts` for a container: loopback names and its own name. With the host's
 /// network, the host's file as it is.
@@ -61,17 +186,20 @@ fn is_loopback(address: &str) -> bool {
 }
 
 /// Writes the three files into `dir` (the container's directory).
-pub(crate) fn write_files(dir: &Path, hostname: &str, network: NetworkMode) -> Result<()> {
+pub(crate) fn write_files(
+    dir: &Path,
+    hostname: &str,
+    network: NetworkMode,
+    names: &NameConfig,
+) -> Result<()> {
     let host_hosts = std::fs::read_to_string("/etc/hosts").ok();
     let host_resolv = std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default();
     fsutil::write_regenerated(&dir.join("hostname"), format!("{hostname}\n").as_bytes())?;
-    fsutil::write_regenerated(
-        &dir.join("hosts"),
-        hosts(hostname, network, host_hosts.as_deref()).as_bytes(),
-    )?;
+    let hosts = hosts_with_extras(hosts(hostname, network, host_hosts.as_deref()), &names.extra_hosts);
+    fsutil::write_regenerated(&dir.join("hosts"), hosts.as_bytes())?;
     fsutil::write_regenerated(
         &dir.join("resolv.conf"),
-        resolv_conf(&host_resolv, network).as_bytes(),
+        resolv_conf_with(&host_resolv, network, names).as_bytes(),
     )
 }
 
@@ -95,6 +223,42 @@ mod tests {
         let text = resolv_conf("nameserver 127.0.0.1\n", NetworkMode::None);
         assert!(!text.contains("nameserver"), "{text}");
         assert!(text.starts_with('#'), "{text}");
+    }
+
+    #[test]
+    fn extra_hosts_parse_and_follow_the_containers_own() {
+        assert_eq!(parse_add_host("db:10.0.0.5", NetworkMode::None).unwrap(), "db:10.0.0.5");
+        assert_eq!(parse_add_host("db=10.0.0.5", NetworkMode::None).unwrap(), "db:10.0.0.5");
+        assert_eq!(parse_add_host("v6:[::1]", NetworkMode::None).unwrap(), "v6:::1");
+        assert_eq!(parse_add_host("gw:host-gateway", NetworkMode::Host).unwrap(), "gw:host-gateway");
+        assert!(parse_add_host("gw:host-gateway", NetworkMode::None).is_err());
+        assert!(parse_add_host("db:nowhere", NetworkMode::None).is_err());
+        assert!(parse_add_host("db", NetworkMode::None).is_err());
+        let text = hosts_with_extras("base\n".into(), &["db:10.0.0.5".into(), "gw:host-gateway".into()]);
+        assert_eq!(text, "base\n10.0.0.5\tdb\n127.0.0.1\tgw\n");
+    }
+
+    #[test]
+    fn dns_flags_replace_the_hosts_settings() {
+        let host = "search example.com\nnameserver 10.0.0.2\noptions edns0\n";
+        let names = NameConfig {
+            dns: vec!["1.1.1.1".into(), "127.0.0.1".into()],
+            dns_search: vec!["corp.test".into(), "lab.test".into()],
+            dns_options: vec!["ndots:2".into()],
+            ..Default::default()
+        };
+        assert_eq!(
+            resolv_conf_with(host, NetworkMode::None, &names),
+            "nameserver 1.1.1.1\nnameserver 127.0.0.1\nsearch corp.test lab.test\noptions ndots:2\n"
+        );
+        let only_search = NameConfig { dns_search: vec![".".into()], ..Default::default() };
+        assert_eq!(
+            resolv_conf_with(host, NetworkMode::None, &only_search),
+            "nameserver 10.0.0.2\noptions edns0\n"
+        );
+        assert_eq!(resolv_conf_with(host, NetworkMode::None, &NameConfig::default()), host);
+        assert!(parse_dns("8.8.8.8").is_ok() && parse_dns("dns.google").is_err());
+        assert!(parse_dns_search("example.com").is_ok() && parse_dns_search("bad domain").is_err());
     }
 
     #[test]

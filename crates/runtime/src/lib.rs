@@ -22,18 +22,22 @@
 #![warn(missing_docs)]
 #![warn(clippy::print_stdout, clippy::print_stderr)]
 
+pub mod capabilities;
 mod cgroups;
 mod client;
 pub mod config;
 mod control;
 pub mod copy;
+pub mod devices;
 mod error;
-mod etc;
+pub mod etc;
 mod exec;
 mod fsutil;
 pub mod ids;
+pub mod init;
 mod inroot;
 mod logread;
+pub mod limits;
 pub mod logs;
 mod manage;
 pub mod monitor;
@@ -43,6 +47,8 @@ pub mod protocol;
 pub mod restart;
 mod record;
 mod runtime;
+pub mod seccomp;
+pub mod security;
 pub mod signal;
 pub mod spec;
 mod start;

@@ -43,7 +43,7 @@ impl Runtime {
     pub fn restart(
         &self,
         name: &str,
-        timeout: Duration,
+        timeout: Option<Duration>,
         signal: Option<i32>,
     ) -> Result<ContainerRecord> {
         let record = self.stop(name, timeout, signal)?;

@@ -9,6 +9,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::ContainerConfig;
 use crate::error::{Result, RuntimeError};
+use crate::etc::NameConfig;
+use crate::limits::Resources;
+use crate::security::SecurityConfig;
 use crate::fsutil;
 use crate::ids;
 use crate::paths::Paths;
@@ -74,6 +77,24 @@ pub struct HostConfig {
     /// When the monitor restarts it (`--restart`).
     #[serde(default)]
     pub restart_policy: crate::restart::RestartPolicy,
+    /// `--privileged`, capabilities, seccomp, `--read-only`, devices, sysctls.
+    #[serde(default)]
+    pub security: SecurityConfig,
+    /// Cgroup limits, rlimits and the size of `/dev/shm`.
+    #[serde(default)]
+    pub resources: Resources,
+    /// `--add-host` and the DNS flags.
+    #[serde(default)]
+    pub names: NameConfig,
+    /// `--group-add`: more groups for the process, by name or number.
+    #[serde(default)]
+    pub group_add: Vec<String>,
+    /// `--init`: a small init runs as PID 1 (see [`crate::init`]).
+    #[serde(default)]
+    pub init: bool,
+    /// `--stop-timeout`: seconds `stop` waits before killing (Docker's default: 10).
+    #[serde(default)]
+    pub stop_timeout: Option<u64>,
 }
 
 /// Lifecycle states.
@@ -132,6 +153,9 @@ pub struct State {
     /// Whether `system stop` ended it: not restarted until `system start`.
     #[serde(default)]
     pub is_shut_down: bool,
+    /// Whether the kernel's OOM killer killed a process of the last run.
+    #[serde(default)]
+    pub oom_killed: bool,
 }
 
 /// A process, identified so that a reused pid is not mistaken for it.

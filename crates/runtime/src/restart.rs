@@ -312,16 +312,14 @@ impl crate::Runtime {
     /// Stops every running container as a shutdown does: not by hand, so that
     /// `start_by_policy` brings back those whose policy says so.
     /// All at once, as each may take its whole timeout.
-    pub fn stop_all_for_shutdown(
-        &self,
-        timeout: Duration,
-    ) -> crate::Result<Vec<crate::ContainerRecord>> {
+    /// Each container gets its own `--stop-timeout` (else 10 seconds).
+    pub fn stop_all_for_shutdown(&self) -> crate::Result<Vec<crate::ContainerRecord>> {
         let mut running = self.list()?;
         running.retain(|r| r.is_running() || r.is_orphaned() || r.state.is_restarting);
         std::thread::scope(|scope| {
             let stops: Vec<_> = running
                 .iter()
-                .map(|record| scope.spawn(|| self.stop_for_shutdown(&record.id, timeout)))
+                .map(|record| scope.spawn(|| self.stop_for_shutdown(&record.id, None)))
                 .collect();
             stops
                 .into_iter()

@@ -1,13 +1,15 @@
 //! The OCI runtime spec of a container, with Docker's defaults.
 //!
 //! - Namespaces: mount, UTS, IPC, PID, and network unless the host's is shared.
-//! - Docker's default capability set (bounding, effective and permitted), and
-//!   `noNewPrivileges`.
+//! - Docker's default capability set (bounding, effective and permitted), tweaked by
+//!   `--cap-add`/`--cap-drop`/`--privileged` ([`crate::capabilities`]); our default
+//!   seccomp profile ([`crate::seccomp`]); `noNewPrivileges` only when asked for, as
+//!   in Docker ([`crate::security`]).
 //! - /proc paths masked and made read-only as Docker does; /sys read-only; /dev a tmpfs
 //!   with the default devices (the runtime library creates them), /dev/pts, /dev/shm
-//!   and /dev/mqueue; the cgroup hierarchies read-only.
-//! - Rlimits as Docker's containers get them, never above the host's hard limits: a
-//!   process without CAP_SYS_RESOURCE cannot raise a hard limit, so asking would fail.
+//!   and /dev/mqueue; the cgroup hierarchies read-only. `--privileged` lifts all that.
+//! - Rlimits and cgroup limits ([`crate::limits`]), never above the host's hard limits:
+//!   a process without CAP_SYS_RESOURCE cannot raise a hard limit, so asking would fail.
 //! - The cgroup is always `/container/<id>`: the runtime library's default names a
 //!   systemd slice, which becomes a literal directory under cgroupfs.
 //! <https://github.com/opencontainers/runtime-spec/blob/main/config.md>
@@ -15,33 +17,17 @@
 use std::path::{Path, PathBuf};
 
 use oci_spec::runtime::{
-    Capability, LinuxBuilder, LinuxCapabilitiesBuilder, LinuxDeviceCgroupBuilder,
-    LinuxNamespaceBuilder, LinuxNamespaceType, LinuxResourcesBuilder, Mount, MountBuilder,
-    PosixRlimit, PosixRlimitBuilder, PosixRlimitType, ProcessBuilder, RootBuilder, Spec,
-    SpecBuilder, UserBuilder,
+    LinuxBuilder, LinuxCapabilitiesBuilder, LinuxDevice, LinuxDeviceCgroup,
+    LinuxDeviceCgroupBuilder, LinuxNamespaceBuilder, LinuxNamespaceType, LinuxResourcesBuilder,
+    Mount, MountBuilder, ProcessBuilder, RootBuilder, Spec, SpecBuilder, UserBuilder,
 };
 
+use crate::capabilities;
 use crate::error::{Result, RuntimeError};
+use crate::limits::Resources;
 use crate::record::NetworkMode;
+use crate::security::{self, SecurityConfig};
 use crate::user::ResolvedUser;
-
-/// Docker's default capabilities.
-const CAPABILITIES: [Capability; 14] = [
-    Capability::Chown,
-    Capability::DacOverride,
-    Capability::Fsetid,
-    Capability::Fowner,
-    Capability::Mknod,
-    Capability::NetRaw,
-    Capability::Setgid,
-    Capability::Setuid,
-    Capability::Setfcap,
-    Capability::Setpcap,
-    Capability::NetBindService,
-    Capability::SysChroot,
-    Capability::Kill,
-    Capability::AuditWrite,
-];
 
 const MASKED_PATHS: [&str; 12] = [
     "/proc/asound",
@@ -66,9 +52,6 @@ const READONLY_PATHS: [&str; 5] = [
     "/proc/sysrq-trigger",
 ];
 
-/// Open files: Docker's containers get 1024 soft and 524288 hard.
-const NOFILE: (u64, u64) = (1024, 524_288);
-
 /// What the spec is made from.
 #[derive(Debug, Clone)]
 pub struct SpecInput {
@@ -90,38 +73,50 @@ pub struct SpecInput {
     pub network: NetworkMode,
     /// Files bind-mounted into the container: (path inside, path on the host).
     pub bind_files: Vec<(String, PathBuf)>,
-    /// The host's hard limit on open files (`None`: unlimited).
-    pub host_nofile_max: Option<u64>,
+    /// This process's hard limit for a Docker ulimit name (`None`: unlimited).
+    pub host_limits: fn(&str) -> Option<u64>,
+    /// The capabilities this process can hand on (its bounding set).
+    pub available_caps: Vec<&'static str>,
+    /// Security settings.
+    pub security: SecurityConfig,
+    /// Limits.
+    pub resources: Resources,
+    /// Device nodes for the container, and the cgroup rules that let it use them.
+    pub devices: (Vec<LinuxDevice>, Vec<LinuxDeviceCgroup>),
+    /// The `--init` executable on the host, mounted at [`crate::init::PATH_IN_CONTAINER`].
+    pub init: Option<PathBuf>,
     /// Whether the process gets a terminal (`-t`).
     pub terminal: bool,
 }
 
 /// Builds the spec.
 pub fn build(input: &SpecInput) -> Result<Spec> {
+    let caps = input.security.capabilities(&input.available_caps)?;
     let process = ProcessBuilder::default()
         .terminal(input.terminal)
         .user(user(&input.user)?)
         .args(input.argv.clone())
         .env(input.env.clone())
         .cwd(if input.cwd.is_empty() { "/" } else { &input.cwd })
-        .capabilities(capabilities()?)
-        .no_new_privileges(true)
-        .rlimits(vec![nofile(input.host_nofile_max)?])
-        .build()
-        .map_err(RuntimeError::Spec)?;
+        .capabilities(capability_sets(&caps)?)
+        .rlimits(input.resources.rlimits(input.host_limits)?);
+    let mut process = process.build().map_err(RuntimeError::Spec)?;
+    // The builder defaults to `true`; Docker's default is off. Only `true` is ever
+    // written: the runtime library reads an explicit `false` as "load seccomp after
+    // dropping capabilities", which fails without CAP_SYS_ADMIN.
+    process.set_no_new_privileges(input.security.no_new_privileges.then_some(true));
     let root = RootBuilder::default()
         .path(input.rootfs.clone())
-        .readonly(false)
+        .readonly(input.security.readonly_rootfs)
         .build()
         .map_err(RuntimeError::Spec)?;
-    // TODO: a default seccomp profile (Docker's allow-list) goes in `linux.seccomp`
     SpecBuilder::default()
         .version("1.0.2")
         .root(root)
         .hostname(input.hostname.clone())
         .process(process)
-        .mounts(mounts(&input.bind_files)?)
-        .linux(linux(input)?)
+        .mounts(mounts(input)?)
+        .linux(linux(input, &caps)?)
         .build()
         .map_err(RuntimeError::Spec)
 }
@@ -141,8 +136,9 @@ fn user(user: &ResolvedUser) -> Result<oci_spec::runtime::User> {
         .map_err(RuntimeError::Spec)
 }
 
-fn capabilities() -> Result<oci_spec::runtime::LinuxCapabilities> {
-    let set: oci_spec::runtime::Capabilities = CAPABILITIES.into_iter().collect();
+fn capability_sets(caps: &[&str]) -> Result<oci_spec::runtime::LinuxCapabilities> {
+    let set: oci_spec::runtime::Capabilities =
+        caps.iter().map(|name| capabilities::to_oci(name)).collect();
     LinuxCapabilitiesBuilder::default()
         .bounding(set.clone())
         .effective(set.clone())
@@ -153,41 +149,37 @@ fn capabilities() -> Result<oci_spec::runtime::LinuxCapabilities> {
         .map_err(RuntimeError::Spec)
 }
 
-/// Docker's open-files limit, lowered to what the host allows.
-fn nofile(host_max: Option<u64>) -> Result<PosixRlimit> {
-    let (soft, hard) = clamp_limit(NOFILE, host_max);
-    PosixRlimitBuilder::default()
-        .typ(PosixRlimitType::RlimitNofile)
-        .soft(soft)
-        .hard(hard)
-        .build()
-        .map_err(RuntimeError::Spec)
-}
-
-/// `(soft, hard)` with hard at most `host_max` and soft at most hard.
-pub fn clamp_limit((soft, hard): (u64, u64), host_max: Option<u64>) -> (u64, u64) {
-    let hard = host_max.map_or(hard, |max| hard.min(max));
-    (soft.min(hard), hard)
-}
-
-fn linux(input: &SpecInput) -> Result<oci_spec::runtime::Linux> {
+fn linux(input: &SpecInput, caps: &[&str]) -> Result<oci_spec::runtime::Linux> {
     let deny_all = LinuxDeviceCgroupBuilder::default()
         .allow(false)
         .access("rwm")
         .build()
         .map_err(RuntimeError::Spec)?;
-    let resources = LinuxResourcesBuilder::default()
-        .devices(vec![deny_all])
+    let (devices, device_rules) = input.devices.clone();
+    let rules = std::iter::once(deny_all).chain(device_rules).collect::<Vec<_>>();
+    let resources = input
+        .resources
+        .apply(LinuxResourcesBuilder::default().devices(rules))?
         .build()
         .map_err(RuntimeError::Spec)?;
-    LinuxBuilder::default()
+    let mut sysctls = security::default_sysctls(input.network);
+    sysctls.extend(input.security.sysctls.clone());
+    let (masked, readonly) = match input.security.masks_paths() {
+        true => (MASKED_PATHS.map(String::from).to_vec(), READONLY_PATHS.map(String::from).to_vec()),
+        false => (Vec::new(), Vec::new()),
+    };
+    let mut linux = LinuxBuilder::default()
         .namespaces(namespaces(input.network)?)
         .cgroups_path(PathBuf::from(format!("/container/{}", input.id)))
         .resources(resources)
-        .masked_paths(MASKED_PATHS.map(String::from).to_vec())
-        .readonly_paths(READONLY_PATHS.map(String::from).to_vec())
-        .build()
-        .map_err(RuntimeError::Spec)
+        .devices(devices)
+        .sysctl(sysctls.into_iter().collect::<std::collections::HashMap<_, _>>())
+        .masked_paths(masked)
+        .readonly_paths(readonly);
+    if let Some(seccomp) = input.security.seccomp(caps)? {
+        linux = linux.seccomp(seccomp);
+    }
+    linux.build().map_err(RuntimeError::Spec)
 }
 
 fn namespaces(network: NetworkMode) -> Result<Vec<oci_spec::runtime::LinuxNamespace>> {
@@ -211,7 +203,10 @@ fn namespaces(network: NetworkMode) -> Result<Vec<oci_spec::runtime::LinuxNamesp
         .collect()
 }
 
-fn mounts(bind_files: &[(String, PathBuf)]) -> Result<Vec<Mount>> {
+fn mounts(input: &SpecInput) -> Result<Vec<Mount>> {
+    // Privileged containers get /sys and the cgroup hierarchies read-write.
+    let sys_mode = if input.security.privileged { "rw" } else { "ro" };
+    let shm_size = format!("size={}", input.resources.shm_bytes());
     let mut mounts = vec![
         mount("/proc", "proc", "proc", &["nosuid", "noexec", "nodev"])?,
         mount("/dev", "tmpfs", "tmpfs", &["nosuid", "strictatime", "mode=755", "size=65536k"])?,
@@ -221,13 +216,17 @@ fn mounts(bind_files: &[(String, PathBuf)]) -> Result<Vec<Mount>> {
             "devpts",
             &["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"],
         )?,
-        mount("/sys", "sysfs", "sysfs", &["nosuid", "noexec", "nodev", "ro"])?,
-        mount("/sys/fs/cgroup", "cgroup", "cgroup", &["nosuid", "noexec", "nodev", "relatime", "ro"])?,
+        mount("/sys", "sysfs", "sysfs", &["nosuid", "noexec", "nodev", sys_mode])?,
+        mount("/sys/fs/cgroup", "cgroup", "cgroup", &["nosuid", "noexec", "nodev", "relatime", sys_mode])?,
         mount("/dev/mqueue", "mqueue", "mqueue", &["nosuid", "noexec", "nodev"])?,
-        mount("/dev/shm", "tmpfs", "shm", &["nosuid", "noexec", "nodev", "mode=1777", "size=65536k"])?,
+        mount("/dev/shm", "tmpfs", "shm", &["nosuid", "noexec", "nodev", "mode=1777", &shm_size])?,
     ];
-    for (inside, host) in bind_files {
+    for (inside, host) in &input.bind_files {
         mounts.push(mount(inside, "bind", &host.to_string_lossy(), &["rbind", "rprivate"])?);
+    }
+    if let Some(init) = &input.init {
+        let source = init.to_string_lossy();
+        mounts.push(mount(crate::init::PATH_IN_CONTAINER, "bind", &source, &["bind", "ro"])?);
     }
     Ok(mounts)
 }
@@ -242,10 +241,6 @@ fn mount(destination: &str, kind: &str, source: &str, options: &[&str]) -> Resul
         .map_err(RuntimeError::Spec)
 }
 
-/// The host's hard limit on open files (`None`: unlimited).
-pub fn host_nofile_max() -> Option<u64> {
-    rustix::process::getrlimit(rustix::process::Resource::Nofile).maximum
-}
 
 #[cfg(test)]
 mod tests {
@@ -267,7 +262,12 @@ mod tests {
             hostname: "box".into(),
             network,
             bind_files: vec![("/etc/hosts".into(), "/c/hosts".into())],
-            host_nofile_max: Some(20000),
+            host_limits: |_| Some(20000),
+            available_caps: capabilities::names_in_mask(0x1ff_feff_ffff),
+            security: SecurityConfig::default(),
+            resources: Resources::default(),
+            devices: (Vec::new(), Vec::new()),
+            init: None,
             terminal: false,
         }
     }
@@ -279,7 +279,12 @@ mod tests {
         assert_eq!(json["process"]["user"]["uid"], 65534);
         assert_eq!(json["process"]["user"]["additionalGids"][0], 7);
         assert_eq!(json["process"]["cwd"], "/");
-        assert_eq!(json["process"]["noNewPrivileges"], true);
+        // Docker leaves no_new_privs off unless asked.
+        assert!(json["process"].get("noNewPrivileges").is_none());
+        assert_eq!(json["linux"]["seccomp"]["defaultAction"], "SCMP_ACT_ERRNO");
+        assert_eq!(json["linux"]["maskedPaths"].as_array().unwrap().len(), 12);
+        assert_eq!(json["linux"]["sysctl"]["net.ipv4.ip_unprivileged_port_start"], "0");
+        assert_eq!(json["root"]["readonly"], false);
         assert_eq!(json["process"]["capabilities"]["bounding"].as_array().unwrap().len(), 14);
         assert_eq!(json["process"]["rlimits"][0]["hard"], 20000);
         assert_eq!(json["process"]["rlimits"][0]["soft"], 1024);
@@ -300,9 +305,36 @@ mod tests {
     }
 
     #[test]
-    fn limits_never_exceed_the_host() {
-        assert_eq!(clamp_limit((1024, 524_288), Some(20000)), (1024, 20000));
-        assert_eq!(clamp_limit((1024, 524_288), Some(512)), (512, 512));
-        assert_eq!(clamp_limit((1024, 524_288), None), (1024, 524_288));
+    fn privileged_lifts_the_confinement() {
+        let mut privileged = input(NetworkMode::None);
+        privileged.security.privileged = true;
+        let json = serde_json::to_value(build(&privileged).unwrap()).unwrap();
+        assert!(json["linux"].get("seccomp").is_none());
+        assert_eq!(json["linux"]["maskedPaths"].as_array().map_or(0, Vec::len), 0);
+        assert_eq!(json["process"]["capabilities"]["bounding"].as_array().unwrap().len(), 40);
+        let sys = json["mounts"].as_array().unwrap().iter().find(|m| m["destination"] == "/sys");
+        assert!(sys.unwrap()["options"].as_array().unwrap().contains(&"rw".into()));
+    }
+
+    #[test]
+    fn flags_reach_the_spec() {
+        let mut flagged = input(NetworkMode::None);
+        flagged.security.no_new_privileges = true;
+        flagged.security.readonly_rootfs = true;
+        flagged.resources.memory = 64 << 20;
+        flagged.resources.memory_swap = 128 << 20;
+        flagged.resources.pids_limit = Some(20);
+        flagged.resources.shm_size = 1 << 30;
+        flagged.init = Some("/run/container-init".into());
+        let json = serde_json::to_value(build(&flagged).unwrap()).unwrap();
+        assert_eq!(json["process"]["noNewPrivileges"], true);
+        assert_eq!(json["root"]["readonly"], true);
+        assert_eq!(json["linux"]["resources"]["memory"]["limit"], 64 << 20);
+        assert_eq!(json["linux"]["resources"]["memory"]["swap"], 128 << 20);
+        assert_eq!(json["linux"]["resources"]["pids"]["limit"], 20);
+        let mounts = json["mounts"].as_array().unwrap();
+        let shm = mounts.iter().find(|m| m["destination"] == "/dev/shm").unwrap();
+        assert!(shm["options"].as_array().unwrap().contains(&"size=1073741824".into()));
+        assert!(mounts.iter().any(|m| m["destination"] == "/sbin/docker-init"));
     }
 }

@@ -11,7 +11,8 @@ use crate::record::{ContainerRecord, Status};
 use crate::runtime::{MONITOR_COMMAND, Runtime, is_monitored};
 use crate::spec::{self, SpecInput};
 use crate::teardown::teardown;
-use crate::{etc, fsutil, user};
+use crate::record::HostConfig;
+use crate::{capabilities, devices, etc, fsutil, init, limits, user};
 
 /// How the monitor starts the container.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -88,7 +89,9 @@ impl Runtime {
         let root = RootDir::open(&self.paths.rootfs(id))?;
         let passwd = root.read_to_string("/etc/passwd")?;
         let group = root.read_to_string("/etc/group")?;
-        let user = user::resolve(&config.user, passwd.as_deref(), group.as_deref())?;
+        let mut user = user::resolve(&config.user, passwd.as_deref(), group.as_deref())?;
+        user.additional_gids
+            .extend(user::resolve_groups(&record.host.group_add, group.as_deref())?);
         let cwd = if config.working_dir.is_empty() { "/" } else { &config.working_dir };
         root.create_dir_all(cwd)?;
 
@@ -96,9 +99,14 @@ impl Runtime {
         let path_env = env.iter().find_map(|e| e.strip_prefix("PATH=")).unwrap_or_default();
         let argv = config.argv();
         root.check_command(&argv[0], path_env, cwd, &user)?;
+        let (argv, init) = match record.host.init {
+            true => (init::wrap(argv), Some(init::install(self.paths.run_root())?)),
+            false => (argv, None),
+        };
 
         let container_dir = self.paths.container(id);
-        etc::write_files(&container_dir, &config.hostname, record.host.network)?;
+        let host = &record.host;
+        etc::write_files(&container_dir, &config.hostname, host.network, &host.names)?;
         let input = SpecInput {
             id: id.clone(),
             rootfs: self.paths.rootfs(id),
@@ -112,7 +120,12 @@ impl Runtime {
                 .iter()
                 .map(|name| (format!("/etc/{name}"), container_dir.join(name)))
                 .collect(),
-            host_nofile_max: spec::host_nofile_max(),
+            host_limits: limits::host_hard_limit,
+            available_caps: capabilities::host_bounding(),
+            security: host.security.clone(),
+            resources: host.resources.clone(),
+            devices: devices_for(host)?,
+            init,
             terminal: config.tty,
         };
         spec::write(&spec::build(&input)?, &self.paths.bundle(id))
@@ -185,6 +198,17 @@ impl Runtime {
         });
         error
     }
+}
+
+/// The host's devices for `--privileged`, with every device allowed; else the
+/// `--device` mappings.
+fn devices_for(host: &HostConfig) -> Result<(Vec<oci_spec::runtime::LinuxDevice>, Vec<oci_spec::runtime::LinuxDeviceCgroup>)> {
+    let (mut nodes, mut rules) = devices::mapped(&host.security.devices)?;
+    if host.security.privileged {
+        nodes.extend(devices::host_devices()?);
+        rules.push(devices::allow_all()?);
+    }
+    Ok((nodes, rules))
 }
 
 fn parse_report(id: &str, line: &str) -> Result<()> {

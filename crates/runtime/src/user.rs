@@ -99,6 +99,13 @@ fn resolve_group(group_part: &str, groups: &[GroupEntry]) -> Result<u32> {
     })
 }
 
+/// The gids of `--group-add` entries: numbers as they are, names from the image's
+/// group file (an unknown name is an error, as in Docker).
+pub fn resolve_groups(entries: &[String], group: Option<&str>) -> Result<Vec<u32>> {
+    let groups: Vec<GroupEntry> = group.map(parse_group).unwrap_or_default();
+    entries.iter().map(|entry| resolve_group(entry, &groups)).collect()
+}
+
 /// `name:password:uid:gid:gecos:home:shell` lines; malformed lines are skipped.
 fn parse_passwd(text: &str) -> Vec<PasswdEntry<'_>> {
     text.lines()

@@ -58,9 +58,8 @@ pub fn create(
         name: options.name.clone(),
         config: user_config(options, command)?,
         host: HostConfig {
-            network: network(&options.network)?,
-            auto_remove: options.rm,
             restart_policy,
+            ..super::host_config::host_config(&options.host, network(&options.network)?, options.rm)?
         },
     };
     let image = image(context, runtime, options, image_name)?;

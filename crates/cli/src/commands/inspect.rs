@@ -4,7 +4,7 @@ use std::io::Write as _;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
-use container_runtime::{ContainerRecord, Runtime, RuntimeError, Status};
+use container_runtime::{ContainerRecord, HostConfig, Runtime, RuntimeError, Status};
 use container_store::Image;
 use serde_json::{Value, json};
 
@@ -72,7 +72,7 @@ fn container_json(runtime: &Runtime, record: &ContainerRecord) -> Value {
     let id = &record.id;
     let argv = record.config.argv();
     let config = &record.config;
-    json!({
+    let mut value = json!({
         "Id": id,
         "Created": record.created,
         "Path": argv.first().cloned().unwrap_or_default(),
@@ -116,7 +116,63 @@ fn container_json(runtime: &Runtime, record: &ContainerRecord) -> Value {
             "StopSignal": config.stop_signal,
         },
         "NetworkSettings": { "Networks": { record.host.network.as_str(): {} } },
-    })
+    });
+    extend(&mut value["HostConfig"], host_settings_json(&record.host));
+    if let Some(timeout) = record.host.stop_timeout {
+        value["Config"]["StopTimeout"] = json!(timeout);
+    }
+    value
+}
+
+/// Adds the keys of `more` (an object) to `object`.
+fn extend(object: &mut Value, more: Value) {
+    if let (Value::Object(object), Value::Object(more)) = (object, more) {
+        object.extend(more);
+    }
+}
+
+/// Docker's `HostConfig` fields for security, limits and names. Empty lists are
+/// `null`, as Docker shows flags that were not given.
+fn host_settings_json(host: &HostConfig) -> Value {
+    let list = |items: &[String]| if items.is_empty() { Value::Null } else { json!(items) };
+    let security = &host.security;
+    let resources = &host.resources;
+    let devices: Vec<Value> = security
+        .devices
+        .iter()
+        .map(|d| json!({"PathOnHost": d.path_on_host, "PathInContainer": d.path_in_container, "CgroupPermissions": d.cgroup_permissions}))
+        .collect();
+    let ulimits: Vec<Value> = resources
+        .ulimits
+        .iter()
+        .map(|u| json!({"Name": u.name, "Soft": u.soft, "Hard": u.hard}))
+        .collect();
+    let mut value = json!({
+        "Privileged": security.privileged,
+        "CapAdd": list(&security.cap_add),
+        "CapDrop": list(&security.cap_drop),
+        "SecurityOpt": list(&security.security_opt),
+        "ReadonlyRootfs": security.readonly_rootfs,
+        "Devices": devices,
+        "Memory": resources.memory,
+        "MemorySwap": resources.memory_swap,
+        "NanoCpus": resources.nano_cpus,
+        "CpuShares": resources.cpu_shares,
+        "CpusetCpus": resources.cpuset_cpus,
+        "PidsLimit": resources.pids_limit,
+        "Ulimits": ulimits,
+        "ShmSize": resources.shm_bytes(),
+        "GroupAdd": list(&host.group_add),
+        "Init": host.init.then_some(true),
+        "ExtraHosts": list(&host.names.extra_hosts),
+        "Dns": host.names.dns,
+        "DnsSearch": host.names.dns_search,
+        "DnsOptions": host.names.dns_options,
+    });
+    if !security.sysctls.is_empty() {
+        value["Sysctls"] = json!(security.sysctls);
+    }
+    value
 }
 
 fn state_json(record: &ContainerRecord) -> Value {
@@ -131,7 +187,7 @@ fn state_json(record: &ContainerRecord) -> Value {
         "Running": is_running,
         "Paused": is_running && state.is_paused,
         "Restarting": state.is_restarting && record.is_monitor_alive(),
-        "OOMKilled": false,
+        "OOMKilled": state.oom_killed,
         "Dead": false,
         "Pid": if is_running { state.pid.unwrap_or(0) } else { 0 },
         "ExitCode": state.exit_code.unwrap_or(0),

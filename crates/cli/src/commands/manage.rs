@@ -13,7 +13,7 @@ use crate::context::Context;
 pub fn restart(context: &Context, args: RestartArgs) -> anyhow::Result<ExitCode> {
     let runtime = context.containers()?;
     let signal = args.signal.as_deref().map(parse_signal).transpose()?;
-    let timeout = Duration::from_secs(args.time);
+    let timeout = args.time.map(Duration::from_secs);
     super::each(&args.names, |name| {
         runtime
             .restart(name, timeout, signal)

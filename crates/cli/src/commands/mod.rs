@@ -7,6 +7,7 @@ mod cp;
 mod create;
 mod exec;
 mod history;
+mod host_config;
 mod images;
 mod inspect;
 mod kill;

@@ -174,7 +174,7 @@ fn start(context: &Context) -> anyhow::Result<ExitCode> {
 fn stop(context: &Context) -> anyhow::Result<ExitCode> {
     let stopped = context
         .containers()?
-        .stop_all_for_shutdown(std::time::Duration::from_secs(10))
+        .stop_all_for_shutdown()
         .context("stopping containers")?;
     for record in &stopped {
         writeln!(std::io::stdout(), "stopped {} ({})", record.name, record.short_id())?;

@@ -164,6 +164,7 @@ impl Monitor {
             r.state.exit_code = None;
             r.state.error = None;
             r.state.started_at = Some(fsutil::now_rfc3339());
+            r.state.oom_killed = false;
             r.state.finished_at = None;
         })?;
         tracing::debug!(%id, pid, "container started");
@@ -182,11 +183,13 @@ impl Monitor {
 /// Records the exit, tears down, and removes the container for `--rm`.
 fn finish(paths: &Paths, records: &Records, record: &ContainerRecord, code: i32) {
     let id = &record.id;
-    tracing::debug!(%id, code, "container exited");
+    let oom_killed = crate::cgroups::was_oom_killed(id);
+    tracing::debug!(%id, code, oom_killed, "container exited");
     let _ = records.update(id, |r| {
         r.state.status = Status::Exited;
         r.state.is_paused = false;
         r.state.exit_code = Some(code);
+        r.state.oom_killed = oom_killed;
         r.state.pid = None;
         r.state.monitor = None;
         r.state.finished_at = Some(fsutil::now_rfc3339());
