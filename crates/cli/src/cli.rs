@@ -301,6 +301,16 @@ pub struct ContainerOptions {
     /// Print no pull progress
     #[arg(short, long)]
     pub quiet: bool,
+    /// Bind mount a host path (HOST:CTR), mount a named volume (NAME:CTR), or make an
+    /// anonymous volume (CTR); options after a colon: ro, rw, nocopy, z, Z, rprivate
+    #[arg(short = 'v', long = "volume", value_name = "SPEC")]
+    pub volumes: Vec<String>,
+    /// Mount a filesystem: type=bind|volume|tmpfs,source=…,target=…[,readonly][,…]
+    #[arg(long = "mount", value_name = "SPEC")]
+    pub mounts: Vec<String>,
+    /// Mount a tmpfs: PATH[:OPTIONS] (default options noexec,nosuid,nodev)
+    #[arg(long = "tmpfs", value_name = "PATH[:OPTIONS]")]
+    pub tmpfs: Vec<String>,
     /// The image, then the command and its arguments
     #[arg(required = true, trailing_var_arg = true, value_name = "IMAGE [COMMAND [ARG...]]")]
     pub args: Vec<String>,
@@ -376,7 +386,7 @@ pub struct RmArgs {
     /// Kill and remove running containers
     #[arg(short, long)]
     pub force: bool,
-    /// Also remove anonymous volumes (containers have none yet)
+    /// Also remove the container's anonymous volumes
     #[arg(short, long)]
     pub volumes: bool,
 }

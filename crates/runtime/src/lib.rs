@@ -34,6 +34,7 @@ mod inroot;
 mod logread;
 pub mod logs;
 pub mod monitor;
+pub mod mounts;
 pub mod overlay;
 mod paths;
 pub mod protocol;
@@ -44,6 +45,7 @@ pub mod spec;
 mod start;
 mod teardown;
 pub mod user;
+pub mod volumes;
 
 pub use client::{AttachInput, AttachOutput, Output};
 pub use config::{ContainerConfig, UserConfig};
@@ -54,6 +56,7 @@ pub use paths::Paths;
 pub use record::{ContainerRecord, HostConfig, ImageInfo, NetworkMode, ProcessId, State, Status};
 pub use runtime::{CreateOptions, MONITOR_COMMAND, Runtime};
 pub use start::StartMode;
+pub use volumes::{Volume, VolumeError, VolumePruneReport, VolumeUse};
 
 /// The parent of every container's cgroup, in each hierarchy.
 pub const CGROUP_PARENT: &str = cgroups::PARENT;

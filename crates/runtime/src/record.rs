@@ -71,6 +71,9 @@ pub struct HostConfig {
     pub network: NetworkMode,
     /// Remove the container when it exits (`--rm`).
     pub auto_remove: bool,
+    /// Bind mounts, volumes and tmpfs (`-v`, `--mount`, `--tmpfs`, the image's `VOLUME`).
+    #[serde(default)]
+    pub mounts: Vec<crate::mounts::MountSpec>,
 }
 
 /// Lifecycle states.

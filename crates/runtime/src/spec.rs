@@ -92,6 +92,8 @@ pub struct SpecInput {
     pub bind_files: Vec<(String, PathBuf)>,
     /// The host's hard limit on open files (`None`: unlimited).
     pub host_nofile_max: Option<u64>,
+    /// The user's mounts, in the order they are made ([`crate::mounts`]).
+    pub mounts: Vec<Mount>,
 }
 
 /// Builds the spec.
@@ -118,7 +120,7 @@ pub fn build(input: &SpecInput) -> Result<Spec> {
         .root(root)
         .hostname(input.hostname.clone())
         .process(process)
-        .mounts(mounts(&input.bind_files)?)
+        .mounts(mounts(&input.bind_files, &input.mounts)?)
         .linux(linux(input)?)
         .build()
         .map_err(RuntimeError::Spec)
@@ -209,7 +211,7 @@ fn namespaces(network: NetworkMode) -> Result<Vec<oci_spec::runtime::LinuxNamesp
         .collect()
 }
 
-fn mounts(bind_files: &[(String, PathBuf)]) -> Result<Vec<Mount>> {
+fn mounts(bind_files: &[(String, PathBuf)], user_mounts: &[Mount]) -> Result<Vec<Mount>> {
     let mut mounts = vec![
         mount("/proc", "proc", "proc", &["nosuid", "noexec", "nodev"])?,
         mount("/dev", "tmpfs", "tmpfs", &["nosuid", "strictatime", "mode=755", "size=65536k"])?,
@@ -224,9 +226,11 @@ fn mounts(bind_files: &[(String, PathBuf)]) -> Result<Vec<Mount>> {
         mount("/dev/mqueue", "mqueue", "mqueue", &["nosuid", "noexec", "nodev"])?,
         mount("/dev/shm", "tmpfs", "shm", &["nosuid", "noexec", "nodev", "mode=1777", "size=65536k"])?,
     ];
+    let mut files = Vec::new();
     for (inside, host) in bind_files {
-        mounts.push(mount(inside, "bind", &host.to_string_lossy(), &["rbind", "rprivate"])?);
+        files.push(mount(inside, "bind", &host.to_string_lossy(), &["rbind", "rprivate"])?);
     }
+    mounts.extend(crate::mounts::with_user_mounts(files, user_mounts));
     Ok(mounts)
 }
 
@@ -266,6 +270,7 @@ mod tests {
             network,
             bind_files: vec![("/etc/hosts".into(), "/c/hosts".into())],
             host_nofile_max: Some(20000),
+            mounts: vec![],
         }
     }
 

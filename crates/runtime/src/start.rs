@@ -11,7 +11,7 @@ use crate::record::{ContainerRecord, Status};
 use crate::runtime::{MONITOR_COMMAND, Runtime, is_monitored};
 use crate::spec::{self, SpecInput};
 use crate::teardown::teardown;
-use crate::{etc, fsutil, user};
+use crate::{etc, fsutil, mounts, user};
 
 /// How the monitor starts the container.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -64,6 +64,7 @@ impl Runtime {
         let id = &record.id;
         let config = &record.config;
         let root = RootDir::open(&self.paths.rootfs(id))?;
+        let mounts = mounts::prepare(&record.host.mounts, &root, &self.volume_store())?;
         let passwd = root.read_to_string("/etc/passwd")?;
         let group = root.read_to_string("/etc/group")?;
         let user = user::resolve(&config.user, passwd.as_deref(), group.as_deref())?;
@@ -73,7 +74,9 @@ impl Runtime {
         let env = config.process_env(&user.home);
         let path_env = env.iter().find_map(|e| e.strip_prefix("PATH=")).unwrap_or_default();
         let argv = config.argv();
-        root.check_command(&argv[0], path_env, cwd, &user)?;
+        if !mounts::may_hide_command(&record.host.mounts, &argv[0], path_env, cwd) {
+            root.check_command(&argv[0], path_env, cwd, &user)?;
+        }
 
         let container_dir = self.paths.container(id);
         etc::write_files(&container_dir, &config.hostname, record.host.network)?;
@@ -91,6 +94,7 @@ impl Runtime {
                 .map(|name| (format!("/etc/{name}"), container_dir.join(name)))
                 .collect(),
             host_nofile_max: spec::host_nofile_max(),
+            mounts,
         };
         spec::write(&spec::build(&input)?, &self.paths.bundle(id))
     }
@@ -141,6 +145,7 @@ impl Runtime {
         }
         if record.host.auto_remove {
             let _ = self.purge(record);
+            let _ = self.remove_anonymous_volumes(record);
             return error;
         }
         let message = error.to_string();

@@ -61,6 +61,7 @@ pub fn create(
         host: HostConfig {
             network: network(&options.network)?,
             auto_remove: options.rm,
+            mounts: super::mounts::from_flags(options)?,
         },
     };
     let image = image(context, runtime, options, image_name)?;

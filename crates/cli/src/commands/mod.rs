@@ -9,6 +9,7 @@ mod inspect;
 mod kill;
 mod logs;
 mod monitor;
+mod mounts;
 mod prune;
 mod ps;
 mod pull;
