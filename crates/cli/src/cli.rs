@@ -71,6 +71,9 @@ pub enum Command {
     /// Host-wide information and checks
     #[command(subcommand, visible_alias = "s")]
     System(SystemCommand),
+    /// Manage volumes
+    #[command(subcommand)]
+    Volume(VolumeCommand),
     /// Print a shell completion script
     Completion(CompletionArgs),
     /// The monitor of one container (started by `run` and `start`, not by hand)
@@ -110,6 +113,81 @@ pub enum SystemCommand {
     Stop,
     /// Report whether the host is ready
     Status,
+}
+
+/// `container volume …`
+#[derive(Debug, Subcommand)]
+pub enum VolumeCommand {
+    /// Create a volume (a random name when none is given)
+    Create(VolumeCreateArgs),
+    /// List volumes
+    #[command(visible_alias = "list")]
+    Ls(VolumeLsArgs),
+    /// Show volumes' details, as JSON
+    Inspect(VolumeInspectArgs),
+    /// Remove volumes that no container uses
+    #[command(visible_alias = "remove")]
+    Rm(VolumeRmArgs),
+    /// Remove unused anonymous volumes (every unused volume with `--all`)
+    Prune(VolumePruneArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct VolumeCreateArgs {
+    /// The volume's name: [a-zA-Z0-9][a-zA-Z0-9_.-]+
+    pub name: Option<String>,
+    /// Volume driver (only `local`)
+    #[arg(short, long, default_value = "local")]
+    pub driver: String,
+    /// Set a label
+    #[arg(short, long = "label", value_name = "KEY[=VALUE]")]
+    pub labels: Vec<String>,
+    /// Driver options (not supported yet)
+    #[arg(short, long = "opt", value_name = "KEY=VALUE")]
+    pub options: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct VolumeLsArgs {
+    /// Show only volume names
+    #[arg(short, long)]
+    pub quiet: bool,
+    /// `table`, `json`, or a Go template such as '{{.Name}}'
+    #[arg(long)]
+    pub format: Option<String>,
+    /// Filter: name=TEXT, label=KEY[=VALUE], dangling=true|false, driver=local
+    #[arg(short, long = "filter", value_name = "KEY=VALUE")]
+    pub filters: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct VolumeInspectArgs {
+    /// Volumes, by name
+    #[arg(required = true)]
+    pub names: Vec<String>,
+    /// `json` (the default) or a Go template such as '{{.Mountpoint}}'
+    #[arg(short, long)]
+    pub format: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct VolumeRmArgs {
+    /// Volumes, by name
+    #[arg(required = true)]
+    pub names: Vec<String>,
+    /// Ignore missing volumes (a volume in use is still refused)
+    #[arg(short, long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct VolumePruneArgs {
+    /// Remove every unused volume, not only anonymous ones
+    #[arg(short, long)]
+    pub all: bool,
+    /// Do not ask for confirmation
+    #[arg(short, long)]
+    pub force: bool,
 }
 
 /// How long work is shown.

@@ -72,7 +72,7 @@ fn container_json(runtime: &Runtime, record: &ContainerRecord) -> Value {
     let id = &record.id;
     let argv = record.config.argv();
     let config = &record.config;
-    json!({
+    let mut value = json!({
         "Id": id,
         "Created": record.created,
         "Path": argv.first().cloned().unwrap_or_default(),
@@ -92,7 +92,6 @@ fn container_json(runtime: &Runtime, record: &ContainerRecord) -> Value {
             "AutoRemove": record.host.auto_remove,
         },
         "GraphDriver": { "Name": "overlay", "Data": graph_data(runtime, record) },
-        "Mounts": [],
         "Config": {
             "Hostname": config.hostname,
             "Domainname": "",
@@ -112,7 +111,9 @@ fn container_json(runtime: &Runtime, record: &ContainerRecord) -> Value {
             "StopSignal": config.stop_signal,
         },
         "NetworkSettings": { "Networks": { record.host.network.as_str(): {} } },
-    })
+    });
+    super::mounts::add_to_inspect(&mut value, runtime, record);
+    value
 }
 
 fn state_json(record: &ContainerRecord) -> Value {

@@ -20,6 +20,7 @@ mod start;
 mod stop;
 mod system;
 mod tag;
+mod volume;
 mod wait;
 
 use std::process::ExitCode;
@@ -55,6 +56,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Image(ImageCommand::Prune(args)) => prune::run(&context, args),
         Command::System(command) => system::run(&context, command),
+        Command::Volume(command) => volume::run(&context, command),
         Command::Completion(args) => completion::run(args),
     }
 }

@@ -116,6 +116,11 @@ impl Runtime {
         Ok(store.create(&name, labels)?.0)
     }
 
+    /// Where the files of volume `name` are (whether or not it exists).
+    pub fn volume_mountpoint(&self, name: &str) -> PathBuf {
+        self.volume_store().data_dir(name)
+    }
+
     /// The volume called `name`.
     pub fn volume(&self, name: &str) -> Result<Volume> {
         let found = self.volume_store().get(name)?;
