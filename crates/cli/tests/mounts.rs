@@ -33,7 +33,18 @@ fn files_written_in_a_bind_mount_reach_the_host_with_the_writers_owner() {
     let volume = format!("{}:/data", dir.display());
     let output = container(
         &env,
-        &["run", "--rm", "-u", "1234:5678", "-v", &volume, "busybox", "sh", "-c", "cat /data/from-host; echo hi > /data/f"],
+        &[
+            "run",
+            "--rm",
+            "-u",
+            "1234:5678",
+            "-v",
+            &volume,
+            "busybox",
+            "sh",
+            "-c",
+            "cat /data/from-host; echo hi > /data/f",
+        ],
     );
     assert_eq!(output.success().stdout, "host\n");
     let written = dir.join("f");
@@ -48,7 +59,10 @@ fn read_only_binds_refuse_writes_with_erofs() {
     let dir = host_dir(&env, "ro");
     for flag in [
         vec!["-v".to_owned(), format!("{}:/data:ro", dir.display())],
-        vec!["--mount".to_owned(), format!("type=bind,source={},target=/data,readonly", dir.display())],
+        vec![
+            "--mount".to_owned(),
+            format!("type=bind,source={},target=/data,readonly", dir.display()),
+        ],
     ] {
         let mut args = vec!["run", "--rm"];
         args.extend(flag.iter().map(String::as_str));
@@ -72,7 +86,10 @@ fn a_missing_host_directory_is_made_for_v_and_refused_for_mount() {
     let mount = format!("type=bind,source={},target=/data", absent.display());
     let output = container(&env, &["run", "--rm", "--mount", &mount, "busybox", "true"]);
     output.code_is(125);
-    let message = format!("invalid mount config for type \"bind\": bind source path does not exist: {}", absent.display());
+    let message = format!(
+        "invalid mount config for type \"bind\": bind source path does not exist: {}",
+        absent.display()
+    );
     assert!(output.stderr.contains(&message), "{output}");
     assert!(!absent.exists());
 }
@@ -87,9 +104,23 @@ fn missing_destinations_are_made_and_files_bind_onto_files() {
     let file_volume = format!("{}:/etc/app.conf:ro", file.display());
     let output = container(
         &env,
-        &["run", "--rm", "-v", &dir_volume, "-v", &file_volume, "busybox", "sh", "-c", "cat /etc/app.conf; stat -c '%F %a' /new /new/deep/dir"],
+        &[
+            "run",
+            "--rm",
+            "-v",
+            &dir_volume,
+            "-v",
+            &file_volume,
+            "busybox",
+            "sh",
+            "-c",
+            "cat /etc/app.conf; stat -c '%F %a' /new /new/deep/dir",
+        ],
     );
-    assert_eq!(output.success().stdout, "setting=1\ndirectory 755\ndirectory 755\n");
+    assert_eq!(
+        output.success().stdout,
+        "setting=1\ndirectory 755\ndirectory 755\n"
+    );
 }
 
 #[test]
@@ -98,9 +129,18 @@ fn tmpfs_mounts_have_the_size_mode_and_flags_asked_for() {
     let output = container(
         &env,
         &[
-            "run", "--rm", "--tmpfs", "/scratch:size=1m,mode=1770", "--tmpfs", "/plain",
-            "--mount", "type=tmpfs,destination=/t2,tmpfs-size=2m,tmpfs-mode=700",
-            "busybox", "sh", "-c", "grep -E ' /(scratch|plain|t2) ' /proc/mounts; stat -c '%a' /scratch /t2",
+            "run",
+            "--rm",
+            "--tmpfs",
+            "/scratch:size=1m,mode=1770",
+            "--tmpfs",
+            "/plain",
+            "--mount",
+            "type=tmpfs,destination=/t2,tmpfs-size=2m,tmpfs-mode=700",
+            "busybox",
+            "sh",
+            "-c",
+            "grep -E ' /(scratch|plain|t2) ' /proc/mounts; stat -c '%a' /scratch /t2",
         ],
     );
     let mut lines: Vec<&str> = output.success().stdout.lines().collect();
@@ -122,14 +162,35 @@ fn tmpfs_mounts_have_the_size_mode_and_flags_asked_for() {
 fn bad_mount_flags_exit_125_with_dockers_messages() {
     let (_registry, env) = busybox_env();
     let cases = [
-        (vec!["-v", "/src:dst"], "invalid volume specification: '/src:dst'"),
+        (
+            vec!["-v", "/src:dst"],
+            "invalid volume specification: '/src:dst'",
+        ),
         (vec!["-v", "/src:/dst:bogus"], "invalid mode: bogus"),
-        (vec!["-v", "bad/name:/dst"], "includes invalid characters for a local volume name"),
-        (vec!["--mount", "type=bind,source=/tmp"], "invalid argument \"type=bind,source=/tmp\" for \"--mount\" flag: target is required"),
-        (vec!["--mount", "type=volume,target=/x,ro"], "must not set ReadOnly mode when using anonymous volumes"),
-        (vec!["--tmpfs", "relative"], "invalid mount path: 'relative' mount path must be absolute"),
-        (vec!["--tmpfs", "/x:color=red"], "Invalid tmpfs option [\"color=red\"]"),
-        (vec!["-v", "one:/same", "--tmpfs", "/same"], "Duplicate mount point: /same"),
+        (
+            vec!["-v", "bad/name:/dst"],
+            "includes invalid characters for a local volume name",
+        ),
+        (
+            vec!["--mount", "type=bind,source=/tmp"],
+            "invalid argument \"type=bind,source=/tmp\" for \"--mount\" flag: target is required",
+        ),
+        (
+            vec!["--mount", "type=volume,target=/x,ro"],
+            "must not set ReadOnly mode when using anonymous volumes",
+        ),
+        (
+            vec!["--tmpfs", "relative"],
+            "invalid mount path: 'relative' mount path must be absolute",
+        ),
+        (
+            vec!["--tmpfs", "/x:color=red"],
+            "Invalid tmpfs option [\"color=red\"]",
+        ),
+        (
+            vec!["-v", "one:/same", "--tmpfs", "/same"],
+            "Duplicate mount point: /same",
+        ),
     ];
     for (flags, message) in cases {
         let mut args = vec!["run", "--rm"];
@@ -140,7 +201,10 @@ fn bad_mount_flags_exit_125_with_dockers_messages() {
         assert!(output.stderr.contains(message), "{message}\n{output}");
     }
     assert_eq!(container(&env, &["ps", "-aq"]).success().stdout, "");
-    assert_eq!(container(&env, &["volume", "ls", "-q"]).success().stdout, "");
+    assert_eq!(
+        container(&env, &["volume", "ls", "-q"]).success().stdout,
+        ""
+    );
 }
 
 #[test]
@@ -164,7 +228,20 @@ fn symlinks_in_the_image_cannot_lead_a_bind_mount_out_of_the_root() {
     let script = format!("cat {0}/file {0}/2/file /var/data/file", landing.display());
     let output = container(
         &env,
-        &["run", "--rm", "-v", &through_root, "-v", &through_parents, "-v", &through_a_link, "links", "sh", "-c", &script],
+        &[
+            "run",
+            "--rm",
+            "-v",
+            &through_root,
+            "-v",
+            &through_parents,
+            "-v",
+            &through_a_link,
+            "links",
+            "sh",
+            "-c",
+            &script,
+        ],
     );
     assert_eq!(output.success().stdout, "inside\ninside\ninside\n");
     assert!(!landing.exists(), "a bind mount left the root");
@@ -176,16 +253,33 @@ fn mounts_are_made_again_when_a_container_starts_again() {
     let dir = host_dir(&env, "again");
     let volume = format!("{}:/data", dir.display());
     let script = "echo run >> /data/log; echo run >> /v/log; grep -c ' /t ' /proc/mounts";
-    let first = container(&env, &["run", "--name", "again", "-v", &volume, "-v", "keep:/v", "--tmpfs", "/t", "busybox", "sh", "-c", script]);
+    let first = container(
+        &env,
+        &[
+            "run", "--name", "again", "-v", &volume, "-v", "keep:/v", "--tmpfs", "/t", "busybox",
+            "sh", "-c", script,
+        ],
+    );
     assert_eq!(first.success().stdout, "1\n");
     let second = container(&env, &["start", "-a", "again"]);
     assert_eq!(second.success().stdout, "1\n");
-    assert_eq!(std::fs::read_to_string(dir.join("log")).unwrap(), "run\nrun\n");
+    assert_eq!(
+        std::fs::read_to_string(dir.join("log")).unwrap(),
+        "run\nrun\n"
+    );
 
     let mounts = &inspect(&env, "again")["Mounts"];
-    let keep = mounts.as_array().unwrap().iter().find(|m| m["Name"] == "keep").unwrap();
+    let keep = mounts
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["Name"] == "keep")
+        .unwrap();
     let data = PathBuf::from(keep["Source"].as_str().unwrap());
-    assert_eq!(std::fs::read_to_string(data.join("log")).unwrap(), "run\nrun\n");
+    assert_eq!(
+        std::fs::read_to_string(data.join("log")).unwrap(),
+        "run\nrun\n"
+    );
 }
 
 #[test]
@@ -195,21 +289,49 @@ fn inspect_shows_mounts_as_docker_does() {
     let bind = format!("{}:/b:ro", dir.display());
     container(
         &env,
-        &["create", "--name", "shown", "-v", &bind, "-v", "named:/n", "-v", "/anon", "--tmpfs", "/run:size=1m", "--mount", "type=tmpfs,target=/t", "busybox", "true"],
+        &[
+            "create",
+            "--name",
+            "shown",
+            "-v",
+            &bind,
+            "-v",
+            "named:/n",
+            "-v",
+            "/anon",
+            "--tmpfs",
+            "/run:size=1m",
+            "--mount",
+            "type=tmpfs,target=/t",
+            "busybox",
+            "true",
+        ],
     )
     .success();
     let value = inspect(&env, "shown");
     let mounts = value["Mounts"].as_array().unwrap();
-    let destinations: Vec<&str> = mounts.iter().map(|m| m["Destination"].as_str().unwrap()).collect();
+    let destinations: Vec<&str> = mounts
+        .iter()
+        .map(|m| m["Destination"].as_str().unwrap())
+        .collect();
     assert_eq!(destinations, ["/anon", "/b", "/n", "/t"]);
     let (anon, b, n, t) = (&mounts[0], &mounts[1], &mounts[2], &mounts[3]);
     assert_eq!(anon["Type"], "volume");
     assert_eq!(anon["Name"].as_str().unwrap().len(), 64);
-    assert_eq!((&anon["Mode"], &anon["RW"], &anon["Driver"]), (&"".into(), &true.into(), &"local".into()));
+    assert_eq!(
+        (&anon["Mode"], &anon["RW"], &anon["Driver"]),
+        (&"".into(), &true.into(), &"local".into())
+    );
     assert_eq!(b["Type"], "bind");
     assert_eq!(b["Source"], dir.display().to_string());
-    assert_eq!((&b["Mode"], &b["RW"], &b["Propagation"]), (&"ro".into(), &false.into(), &"rprivate".into()));
-    assert_eq!((&n["Name"], &n["Mode"], &n["Propagation"]), (&"named".into(), &"z".into(), &"".into()));
+    assert_eq!(
+        (&b["Mode"], &b["RW"], &b["Propagation"]),
+        (&"ro".into(), &false.into(), &"rprivate".into())
+    );
+    assert_eq!(
+        (&n["Name"], &n["Mode"], &n["Propagation"]),
+        (&"named".into(), &"z".into(), &"".into())
+    );
     let named_source = env.root.path().join("volumes/named/_data");
     assert_eq!(n["Source"], named_source.display().to_string());
     assert_eq!((&t["Type"], &t["Source"]), (&"tmpfs".into(), &"".into()));

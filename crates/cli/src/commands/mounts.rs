@@ -8,6 +8,7 @@ use serde_json::{Map, Value, json};
 
 use crate::cli::ContainerOptions;
 
+// TODO: `--volumes-from` and `--volume-driver` are not flags yet
 /// Every mount the flags ask for, `-v` first, then `--mount`, then `--tmpfs`.
 pub fn from_flags(options: &ContainerOptions) -> anyhow::Result<Vec<MountSpec>> {
     let cwd = std::env::current_dir().context("finding the current directory")?;
@@ -55,14 +56,22 @@ pub fn add_to_inspect(value: &mut Value, runtime: &Runtime, record: &ContainerRe
         }
     }
     value["Mounts"] = mount_points(runtime, mounts);
-    value["HostConfig"]["Binds"] = if binds.is_empty() { Value::Null } else { json!(binds) };
+    value["HostConfig"]["Binds"] = if binds.is_empty() {
+        Value::Null
+    } else {
+        json!(binds)
+    };
     if !flag_mounts.is_empty() {
         value["HostConfig"]["Mounts"] = json!(flag_mounts);
     }
     if !tmpfs.is_empty() {
         value["HostConfig"]["Tmpfs"] = Value::Object(tmpfs);
     }
-    value["Config"]["Volumes"] = if volumes.is_empty() { Value::Null } else { Value::Object(volumes) };
+    value["Config"]["Volumes"] = if volumes.is_empty() {
+        Value::Null
+    } else {
+        Value::Object(volumes)
+    };
 }
 
 /// Docker's `Mounts`: every mount but `--tmpfs` ones, by destination.

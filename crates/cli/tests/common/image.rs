@@ -21,17 +21,29 @@ pub fn push_busybox_with(registry: &Registry, repo_tag: &str, layer_dir: &Path, 
     let mut config: Value = read_json(&blob_path(&fixture, &config_digest));
     for layer in manifest["layers"].as_array().unwrap() {
         let digest = layer["digest"].as_str().unwrap();
-        std::fs::copy(blob_path(&fixture, digest), blob_path(layout.path(), digest)).unwrap();
+        std::fs::copy(
+            blob_path(&fixture, digest),
+            blob_path(layout.path(), digest),
+        )
+        .unwrap();
     }
 
     let tar = layout.path().join("layer.tar");
     make_tar(layer_dir, &tar);
     let (layer_digest, layer_size) = add_blob(layout.path(), &std::fs::read(&tar).unwrap());
-    config["rootfs"]["diff_ids"].as_array_mut().unwrap().push(json!(layer_digest));
-    config["history"].as_array_mut().unwrap().push(json!({"created_by": "test layer"}));
-    let declared: serde_json::Map<String, Value> = volumes.iter().map(|v| (v.to_string(), json!({}))).collect();
+    config["rootfs"]["diff_ids"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!(layer_digest));
+    config["history"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"created_by": "test layer"}));
+    let declared: serde_json::Map<String, Value> =
+        volumes.iter().map(|v| (v.to_string(), json!({}))).collect();
     config["config"]["Volumes"] = Value::Object(declared);
-    let (config_digest, config_size) = add_blob(layout.path(), &serde_json::to_vec(&config).unwrap());
+    let (config_digest, config_size) =
+        add_blob(layout.path(), &serde_json::to_vec(&config).unwrap());
     manifest["config"]["digest"] = json!(config_digest);
     manifest["config"]["size"] = json!(config_size);
     manifest["layers"].as_array_mut().unwrap().push(json!({
@@ -39,7 +51,8 @@ pub fn push_busybox_with(registry: &Registry, repo_tag: &str, layer_dir: &Path, 
         "digest": layer_digest,
         "size": layer_size,
     }));
-    let (manifest_digest, manifest_size) = add_blob(layout.path(), &serde_json::to_vec(&manifest).unwrap());
+    let (manifest_digest, manifest_size) =
+        add_blob(layout.path(), &serde_json::to_vec(&manifest).unwrap());
     write_index(layout.path(), &manifest_digest, manifest_size);
     skopeo_copy(registry, layout.path(), repo_tag);
 }
@@ -51,7 +64,12 @@ fn make_tar(dir: &Path, out: &Path) {
         .collect();
     entries.sort();
     let status = Command::new("tar")
-        .args(["--xattrs", "--xattrs-include=user.*", "--numeric-owner", "-C"])
+        .args([
+            "--xattrs",
+            "--xattrs-include=user.*",
+            "--numeric-owner",
+            "-C",
+        ])
         .arg(dir)
         .arg("-cf")
         .arg(out)
@@ -68,7 +86,11 @@ fn skopeo_copy(registry: &Registry, layout: &Path, repo_tag: &str) {
         .arg(format!("docker://{}/{repo_tag}", registry.addr()))
         .output()
         .expect("running skopeo");
-    assert!(output.status.success(), "skopeo: {}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "skopeo: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
 }
 
 fn write_index(layout: &Path, digest: &str, size: usize) {
@@ -81,15 +103,26 @@ fn write_index(layout: &Path, digest: &str, size: usize) {
             "annotations": {"org.opencontainers.image.ref.name": "test"},
         }],
     });
-    std::fs::write(layout.join("index.json"), serde_json::to_vec(&index).unwrap()).unwrap();
-    std::fs::write(layout.join("oci-layout"), br#"{"imageLayoutVersion":"1.0.0"}"#).unwrap();
+    std::fs::write(
+        layout.join("index.json"),
+        serde_json::to_vec(&index).unwrap(),
+    )
+    .unwrap();
+    std::fs::write(
+        layout.join("oci-layout"),
+        br#"{"imageLayoutVersion":"1.0.0"}"#,
+    )
+    .unwrap();
 }
 
 /// Writes a blob; returns its digest and size.
 fn add_blob(layout: &Path, bytes: &[u8]) -> (String, usize) {
     let temp = layout.join("blob.tmp");
     std::fs::write(&temp, bytes).unwrap();
-    let output = Command::new("sha256sum").arg(&temp).output().expect("running sha256sum");
+    let output = Command::new("sha256sum")
+        .arg(&temp)
+        .output()
+        .expect("running sha256sum");
     let text = String::from_utf8(output.stdout).unwrap();
     let digest = format!("sha256:{}", text.split_whitespace().next().unwrap());
     std::fs::rename(&temp, blob_path(layout, &digest)).unwrap();
@@ -97,7 +130,9 @@ fn add_blob(layout: &Path, bytes: &[u8]) -> (String, usize) {
 }
 
 fn blob_path(layout: &Path, digest: &str) -> std::path::PathBuf {
-    layout.join("blobs/sha256").join(digest.trim_start_matches("sha256:"))
+    layout
+        .join("blobs/sha256")
+        .join(digest.trim_start_matches("sha256:"))
 }
 
 fn read_json(path: &Path) -> Value {

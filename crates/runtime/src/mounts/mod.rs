@@ -128,7 +128,10 @@ impl MountSpec {
 
     /// How many components the destination has: mounts are made shallowest first.
     fn depth(&self) -> usize {
-        self.destination.split('/').filter(|c| !c.is_empty()).count()
+        self.destination
+            .split('/')
+            .filter(|c| !c.is_empty())
+            .count()
     }
 }
 
@@ -226,12 +229,20 @@ pub enum Problem {
 
 /// The user's mounts, then an anonymous volume for each `VOLUME` of the image (its
 /// config's `Volumes`) that no mount of the user's is at.
-pub fn with_image_volumes(mounts: &[MountSpec], image_config: Option<&serde_json::Value>) -> Vec<MountSpec> {
+pub fn with_image_volumes(
+    mounts: &[MountSpec],
+    image_config: Option<&serde_json::Value>,
+) -> Vec<MountSpec> {
     let mut all = mounts.to_vec();
-    let declared = image_config.and_then(|c| c.get("Volumes")).and_then(|v| v.as_object());
+    let declared = image_config
+        .and_then(|c| c.get("Volumes"))
+        .and_then(|v| v.as_object());
     for path in declared.into_iter().flat_map(|v| v.keys()) {
         let destination = clean(path);
-        if path.starts_with('/') && destination != "/" && !all.iter().any(|m| m.destination == destination) {
+        if path.starts_with('/')
+            && destination != "/"
+            && !all.iter().any(|m| m.destination == destination)
+        {
             all.push(MountSpec::image_volume(&destination));
         }
     }
@@ -258,7 +269,10 @@ pub fn check_bind_sources(mounts: &[MountSpec]) -> Result<(), MountError> {
 /// Checks that no two mounts share a destination.
 pub fn check_duplicates(mounts: &[MountSpec]) -> Result<(), MountError> {
     for (i, mount) in mounts.iter().enumerate() {
-        if mounts[..i].iter().any(|m| m.destination == mount.destination) {
+        if mounts[..i]
+            .iter()
+            .any(|m| m.destination == mount.destination)
+        {
             return Err(MountError::Duplicate {
                 destination: mount.destination.clone(),
             });
@@ -285,7 +299,11 @@ pub(crate) fn with_user_mounts(
     let depth = |m: &oci_spec::runtime::Mount| m.destination().components().count();
     let mut all: Vec<_> = files
         .into_iter()
-        .filter(|f| !user_mounts.iter().any(|u| u.destination() == f.destination()))
+        .filter(|f| {
+            !user_mounts
+                .iter()
+                .any(|u| u.destination() == f.destination())
+        })
         .chain(user_mounts.iter().cloned())
         .collect();
     all.sort_by_key(depth);
@@ -343,7 +361,10 @@ mod tests {
             .iter()
             .map(|d| MountSpec::image_volume(d))
             .collect();
-        let order: Vec<&str> = in_mount_order(&mounts).iter().map(|m| m.destination.as_str()).collect();
+        let order: Vec<&str> = in_mount_order(&mounts)
+            .iter()
+            .map(|m| m.destination.as_str())
+            .collect();
         assert_eq!(order, ["/x", "/a", "/a/b/c"]);
     }
 
@@ -360,7 +381,10 @@ mod tests {
 
     #[test]
     fn one_destination_takes_one_mount() {
-        let mounts = [MountSpec::image_volume("/data"), MountSpec::image_volume("/data/")];
+        let mounts = [
+            MountSpec::image_volume("/data"),
+            MountSpec::image_volume("/data/"),
+        ];
         let error = check_duplicates(&mounts).unwrap_err();
         assert_eq!(error.to_string(), "Duplicate mount point: /data");
     }

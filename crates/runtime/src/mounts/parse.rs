@@ -11,7 +11,9 @@ use super::{DEFAULT_PROPAGATION, MountError, MountKind, MountOrigin, MountSpec, 
 const MODE_GROUPS: [&[&str]; 5] = [
     &["rw", "ro"],
     &["z", "Z"],
-    &["private", "rprivate", "shared", "rshared", "slave", "rslave"],
+    &[
+        "private", "rprivate", "shared", "rshared", "slave", "rslave",
+    ],
     &["nocopy"],
     &["consistent", "cached", "delegated"],
 ];
@@ -41,11 +43,19 @@ pub fn parse_volume(text: &str, cwd: &Path) -> Result<MountSpec, MountError> {
         return Err(MountError::Mode { mode: mode.into() });
     }
 
-    let kind = if source.starts_with('/') { MountKind::Bind } else { MountKind::Volume };
+    let kind = if source.starts_with('/') {
+        MountKind::Bind
+    } else {
+        MountKind::Volume
+    };
     let options: Vec<&str> = mode.split(',').filter(|o| !o.is_empty()).collect();
     let propagation = options.iter().find(|o| MODE_GROUPS[2].contains(o));
     let mut spec = MountSpec::new(kind, clean(target), MountOrigin::Volume(text.clone()));
-    spec.source = if kind == MountKind::Bind { clean(source) } else { source.into() };
+    spec.source = if kind == MountKind::Bind {
+        clean(source)
+    } else {
+        source.into()
+    };
     spec.read_only = options.contains(&"ro");
     spec.no_copy = options.contains(&"nocopy");
     spec.is_anonymous = source.is_empty();
@@ -123,7 +133,10 @@ pub fn parse_mount(text: &str, cwd: &Path) -> Result<MountSpec, MountError> {
         ("tmpfs", draft.has_tmpfs_options, "tmpfs"),
     ] {
         if is_set && draft.kind != kind {
-            let reason = format!("cannot mix '{prefix}-*' options with mount type '{}'", draft.kind);
+            let reason = format!(
+                "cannot mix '{prefix}-*' options with mount type '{}'",
+                draft.kind
+            );
             return Err(flag_error(reason));
         }
     }
@@ -198,8 +211,13 @@ impl Draft {
                 self.has_tmpfs_options = true;
                 self.tmpfs_mode = Some(u32::from_str_radix(value, 8).map_err(|_| invalid())?);
             }
-            "volume-driver" | "volume-label" | "volume-opt" | "volume-subpath"
-            | "bind-nonrecursive" | "bind-recursive" | "bind-create-mountpoint"
+            "volume-driver"
+            | "volume-label"
+            | "volume-opt"
+            | "volume-subpath"
+            | "bind-nonrecursive"
+            | "bind-recursive"
+            | "bind-create-mountpoint"
             | "tmpfs-options" => return Err(FieldError::Unsupported(key.into())),
             _ => return Err(format!("unexpected key '{key}' in '{field}'").into()),
         }
@@ -231,8 +249,14 @@ impl Draft {
         spec.no_copy = self.no_copy;
         match kind {
             MountKind::Bind => {
-                spec.source = if self.source.is_empty() { String::new() } else { clean(&self.source) };
-                spec.propagation = self.propagation.unwrap_or_else(|| DEFAULT_PROPAGATION.into());
+                spec.source = if self.source.is_empty() {
+                    String::new()
+                } else {
+                    clean(&self.source)
+                };
+                spec.propagation = self
+                    .propagation
+                    .unwrap_or_else(|| DEFAULT_PROPAGATION.into());
             }
             MountKind::Volume => {
                 spec.source = self.source;
@@ -265,7 +289,9 @@ fn validate(spec: &MountSpec, target: &str) -> Result<(), MountError> {
     }
     match spec.kind {
         MountKind::Bind if spec.source.is_empty() => fail(Problem::Missing("Source")),
-        MountKind::Bind if !spec.source.starts_with('/') => fail(Problem::Relative(spec.source.clone())),
+        MountKind::Bind if !spec.source.starts_with('/') => {
+            fail(Problem::Relative(spec.source.clone()))
+        }
         MountKind::Bind if !MODE_GROUPS[2].contains(&spec.propagation.as_str()) => {
             fail(Problem::Propagation(spec.propagation.clone()))
         }
@@ -275,7 +301,9 @@ fn validate(spec: &MountSpec, target: &str) -> Result<(), MountError> {
                 what: format!("bind propagation `{}`", spec.propagation),
             })
         }
-        MountKind::Volume if spec.read_only && spec.is_anonymous => fail(Problem::ReadOnlyAnonymous),
+        MountKind::Volume if spec.read_only && spec.is_anonymous => {
+            fail(Problem::ReadOnlyAnonymous)
+        }
         MountKind::Tmpfs if !spec.source.is_empty() => fail(Problem::Extra("Source")),
         _ => Ok(()),
     }
@@ -298,8 +326,16 @@ pub fn parse_tmpfs(text: &str) -> Result<MountSpec, MountError> {
     if !target.starts_with('/') {
         return Err(MountError::Destination(Problem::Relative(target.into())));
     }
-    let mut spec = MountSpec::new(MountKind::Tmpfs, destination, MountOrigin::Tmpfs(options.into()));
-    let given: Vec<String> = options.split(',').filter(|o| !o.is_empty()).map(String::from).collect();
+    let mut spec = MountSpec::new(
+        MountKind::Tmpfs,
+        destination,
+        MountOrigin::Tmpfs(options.into()),
+    );
+    let given: Vec<String> = options
+        .split(',')
+        .filter(|o| !o.is_empty())
+        .map(String::from)
+        .collect();
     spec.tmpfs_options = tmpfs::merge_with_defaults(&given)?;
     spec.read_only = spec.tmpfs_options.iter().any(|o| o == "ro");
     Ok(spec)

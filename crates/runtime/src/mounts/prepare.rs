@@ -7,14 +7,20 @@ use std::path::Path;
 
 use oci_spec::runtime::{Mount, MountBuilder};
 
-use super::{ANONYMOUS_LABEL, MountError, MountKind, MountOrigin, MountSpec, Problem, in_mount_order};
+use super::{
+    ANONYMOUS_LABEL, MountError, MountKind, MountOrigin, MountSpec, Problem, in_mount_order,
+};
 use crate::error::{Result, RuntimeError};
 use crate::inroot::RootDir;
 use crate::volumes::{self, VolumeStore};
 
 /// Prepares every mount of `mounts` for the container whose root is `root`, and returns
 /// them as the runtime spec lists them.
-pub(crate) fn prepare(mounts: &[MountSpec], root: &RootDir, store: &VolumeStore) -> Result<Vec<Mount>> {
+pub(crate) fn prepare(
+    mounts: &[MountSpec],
+    root: &RootDir,
+    store: &VolumeStore,
+) -> Result<Vec<Mount>> {
     if mounts.is_empty() {
         return Ok(Vec::new());
     }
@@ -79,8 +85,12 @@ fn spec_mount(mount: &MountSpec, source: &str) -> Result<Mount> {
     let (kind, mut options) = match mount.kind {
         MountKind::Tmpfs => ("tmpfs", mount.tmpfs_options.clone()),
         MountKind::Bind => ("bind", vec!["rbind".to_owned(), mount.propagation.clone()]),
-        MountKind::Volume => ("bind", vec!["rbind".to_owned(), super::DEFAULT_PROPAGATION.to_owned()]),
+        MountKind::Volume => (
+            "bind",
+            vec!["rbind".to_owned(), super::DEFAULT_PROPAGATION.to_owned()],
+        ),
     };
+    // TODO: `ro` binds are read-only at the top only; Docker 25 makes submounts read-only too
     if mount.read_only && mount.kind != MountKind::Tmpfs {
         options.push("ro".into());
     }
@@ -95,10 +105,18 @@ fn spec_mount(mount: &MountSpec, source: &str) -> Result<Mount> {
 
 /// Whether the command may live in a mount, where the check made before the container
 /// runs (which sees only the image) cannot look.
-pub(crate) fn may_hide_command(mounts: &[MountSpec], command: &str, path_env: &str, cwd: &str) -> bool {
+// TODO: a command in a mount that is missing or not executable fails at exec, not with 127/126
+pub(crate) fn may_hide_command(
+    mounts: &[MountSpec],
+    command: &str,
+    path_env: &str,
+    cwd: &str,
+) -> bool {
     let under_a_mount = |path: &str| {
         let path = super::clean(path);
-        mounts.iter().any(|m| Path::new(&path).starts_with(&m.destination))
+        mounts
+            .iter()
+            .any(|m| Path::new(&path).starts_with(&m.destination))
     };
     let join = |dir: &str, name: &str| match name.starts_with('/') {
         true => name.to_owned(),
@@ -106,7 +124,9 @@ pub(crate) fn may_hide_command(mounts: &[MountSpec], command: &str, path_env: &s
     };
     match command.contains('/') {
         true => under_a_mount(&join(cwd, command)),
-        false => path_env.split(':').any(|dir| under_a_mount(&join(cwd, dir))),
+        false => path_env
+            .split(':')
+            .any(|dir| under_a_mount(&join(cwd, dir))),
     }
 }
 
@@ -129,10 +149,16 @@ mod tests {
         let bind = super::super::parse_volume("/h:/c:ro", Path::new("/")).unwrap();
         let json = serde_json::to_value(spec_mount(&bind, "/h").unwrap()).unwrap();
         assert_eq!(json["type"], "bind");
-        assert_eq!(json["options"], serde_json::json!(["rbind", "rprivate", "ro"]));
+        assert_eq!(
+            json["options"],
+            serde_json::json!(["rbind", "rprivate", "ro"])
+        );
         let tmpfs = super::super::parse_tmpfs("/run:size=1m").unwrap();
         let json = serde_json::to_value(spec_mount(&tmpfs, "tmpfs").unwrap()).unwrap();
         assert_eq!(json["type"], "tmpfs");
-        assert_eq!(json["options"], serde_json::json!(["noexec", "nosuid", "nodev", "size=1m"]));
+        assert_eq!(
+            json["options"],
+            serde_json::json!(["noexec", "nosuid", "nodev", "size=1m"])
+        );
     }
 }

@@ -24,18 +24,36 @@ const FLAG_KINDS: [&[&str]; 13] = [
     &["strictatime", "nostrictatime"],
     &["bind", "rbind"],
     &[
-        "private", "rprivate", "shared", "rshared", "slave", "rslave", "unbindable",
+        "private",
+        "rprivate",
+        "shared",
+        "rshared",
+        "slave",
+        "rslave",
+        "unbindable",
         "runbindable",
     ],
 ];
 
 /// `key=value` options the kernel's tmpfs takes.
-const DATA_KEYS: [&str; 7] = ["size", "mode", "uid", "gid", "nr_inodes", "nr_blocks", "mpol"];
+const DATA_KEYS: [&str; 7] = [
+    "size",
+    "mode",
+    "uid",
+    "gid",
+    "nr_inodes",
+    "nr_blocks",
+    "mpol",
+];
 
 /// Docker's defaults then `options`, merged: for each kind of flag and each data key,
 /// the last one given, in the order of the last ones.
 pub(super) fn merge_with_defaults(options: &[String]) -> Result<Vec<String>, MountError> {
-    let all: Vec<&str> = DEFAULTS.iter().copied().chain(options.iter().map(String::as_str)).collect();
+    let all: Vec<&str> = DEFAULTS
+        .iter()
+        .copied()
+        .chain(options.iter().map(String::as_str))
+        .collect();
     let mut seen: Vec<String> = Vec::new();
     let mut merged: Vec<String> = Vec::new();
     for &option in all.iter().rev() {
@@ -46,7 +64,11 @@ pub(super) fn merge_with_defaults(options: &[String]) -> Result<Vec<String>, Mou
             Some(index) => format!("flag {index}"),
             None => match option.split_once('=') {
                 Some((key, _)) if DATA_KEYS.contains(&key) => key.to_owned(),
-                _ => return Err(MountError::TmpfsOption { option: option.into() }),
+                _ => {
+                    return Err(MountError::TmpfsOption {
+                        option: option.into(),
+                    });
+                }
             },
         };
         if !seen.contains(&kind) {
@@ -91,7 +113,7 @@ pub(super) fn ram_in_bytes(text: &str) -> Option<u64> {
     }
     let value: f64 = number.parse().ok()?;
     let unit = unit.strip_prefix(' ').unwrap_or(unit).to_ascii_lowercase();
-    let (prefix, rest) = unit.split_at(unit.find(|c| c == 'i' || c == 'b').unwrap_or(unit.len()));
+    let (prefix, rest) = unit.split_at(unit.find(['i', 'b']).unwrap_or(unit.len()));
     if !matches!(rest, "" | "b" | "i" | "ib") {
         return None;
     }
@@ -121,17 +143,35 @@ mod tests {
     #[test]
     fn later_options_replace_earlier_ones_of_their_kind() {
         assert_eq!(merged(&[]).unwrap(), "noexec,nosuid,nodev");
-        assert_eq!(merged(&["exec", "size=64m"]).unwrap(), "nosuid,nodev,exec,size=64m");
-        assert_eq!(merged(&["size=1m", "mode=700", "size=2m"]).unwrap(), "noexec,nosuid,nodev,mode=700,size=2m");
-        assert_eq!(merged(&["ro", "defaults"]).unwrap(), "noexec,nosuid,nodev,ro");
-        assert_eq!(merged(&["color=blue"]).unwrap_err(), "Invalid tmpfs option [\"color=blue\"]");
-        assert_eq!(merged(&["bogus"]).unwrap_err(), "Invalid tmpfs option [\"bogus\"]");
+        assert_eq!(
+            merged(&["exec", "size=64m"]).unwrap(),
+            "nosuid,nodev,exec,size=64m"
+        );
+        assert_eq!(
+            merged(&["size=1m", "mode=700", "size=2m"]).unwrap(),
+            "noexec,nosuid,nodev,mode=700,size=2m"
+        );
+        assert_eq!(
+            merged(&["ro", "defaults"]).unwrap(),
+            "noexec,nosuid,nodev,ro"
+        );
+        assert_eq!(
+            merged(&["color=blue"]).unwrap_err(),
+            "Invalid tmpfs option [\"color=blue\"]"
+        );
+        assert_eq!(
+            merged(&["bogus"]).unwrap_err(),
+            "Invalid tmpfs option [\"bogus\"]"
+        );
     }
 
     #[test]
     fn mount_options_pick_the_largest_unit_that_divides() {
         assert_eq!(mount_options(false, None, Some(64 << 20)), ["size=64m"]);
-        assert_eq!(mount_options(true, Some(0o1770), Some(3 << 30)), ["ro", "mode=1770", "size=3g"]);
+        assert_eq!(
+            mount_options(true, Some(0o1770), Some(3 << 30)),
+            ["ro", "mode=1770", "size=3g"]
+        );
         assert_eq!(mount_options(false, None, Some(1000)), ["size=1000"]);
         assert!(mount_options(false, Some(0), Some(0)).is_empty());
     }

@@ -92,7 +92,9 @@ pub enum VolumeError {
         name: String,
     },
     /// A one-character name.
-    #[error("create {name}: volume name is too short, names should be at least two alphanumeric characters")]
+    #[error(
+        "create {name}: volume name is too short, names should be at least two alphanumeric characters"
+    )]
     NameTooShort {
         /// The name.
         name: String,
@@ -106,7 +108,11 @@ impl Runtime {
 
     /// Creates a volume (a random name when `None`); an existing one is returned as it
     /// is, as Docker does.
-    pub fn create_volume(&self, name: Option<&str>, labels: &BTreeMap<String, String>) -> Result<Volume> {
+    pub fn create_volume(
+        &self,
+        name: Option<&str>,
+        labels: &BTreeMap<String, String>,
+    ) -> Result<Volume> {
         let name = match name {
             Some(name) => name.to_owned(),
             None => ids::new_id()?,
@@ -195,7 +201,8 @@ impl Runtime {
     ) -> Result<ContainerRecord> {
         let _lock = self.volume_store().lock()?;
         let created = self.create_volumes_for(&mut record.host.mounts)?;
-        self.register(record, name).inspect_err(|_| self.remove_created(&created))
+        self.register(record, name)
+            .inspect_err(|_| self.remove_created(&created))
     }
 
     /// Names the anonymous volumes of new mounts, and creates every volume they need
@@ -240,8 +247,17 @@ pub(crate) fn remove_anonymous(
     record: &ContainerRecord,
 ) -> Result<()> {
     let _lock = store.lock()?;
-    let others: Vec<ContainerRecord> = records.iter().filter(|r| r.id != record.id).cloned().collect();
-    for mount in record.host.mounts.iter().filter(|m| m.is_volume() && m.is_anonymous) {
+    let others: Vec<ContainerRecord> = records
+        .iter()
+        .filter(|r| r.id != record.id)
+        .cloned()
+        .collect();
+    for mount in record
+        .host
+        .mounts
+        .iter()
+        .filter(|m| m.is_volume() && m.is_anonymous)
+    {
         if users(&others, &mount.source).is_empty() && store.get(&mount.source)?.is_some() {
             store.remove(&mount.source)?;
         }
@@ -253,7 +269,12 @@ pub(crate) fn remove_anonymous(
 fn users(records: &[ContainerRecord], name: &str) -> Vec<String> {
     records
         .iter()
-        .filter(|r| r.host.mounts.iter().any(|m| m.is_volume() && m.source == name))
+        .filter(|r| {
+            r.host
+                .mounts
+                .iter()
+                .any(|m| m.is_volume() && m.source == name)
+        })
         .map(|r| r.id.clone())
         .collect()
 }

@@ -16,7 +16,9 @@ use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt as _;
 use std::path::{Path, PathBuf};
 
-use rustix::fs::{AtFlags, FileType, Gid, Mode, OFlags, Stat, Timespec, Timestamps, Uid, XattrFlags};
+use rustix::fs::{
+    AtFlags, FileType, Gid, Mode, OFlags, Stat, Timespec, Timestamps, Uid, XattrFlags,
+};
 use rustix::io::Errno;
 
 use crate::error::{Result, RuntimeError};
@@ -41,7 +43,11 @@ pub(crate) fn seed(root: &RootDir, destination: &str, data_dir: &Path) -> Result
         links: HashMap::new(),
         target_fd: target,
     };
-    let target = copy.target_fd.try_clone().map_err(RuntimeError::io("opening", data_dir))?;
+    // `tree` borrows the copy mutably, so it gets a descriptor of its own for the top.
+    let target = copy
+        .target_fd
+        .try_clone()
+        .map_err(RuntimeError::io("opening", data_dir))?;
     copy.tree(&source, &target, Path::new(""))?;
     let stat = rustix::fs::fstat(&source).map_err(io_error("reading", &copy.source_root))?;
     set_owner_and_mode(&target, &stat).map_err(io_error("copying ownership to", data_dir))?;
@@ -63,7 +69,8 @@ impl Copy {
     /// Copies the entries of directory `source` into directory `target`; `relative` is
     /// where they are below the volume's top.
     fn tree(&mut self, source: &OwnedFd, target: &OwnedFd, relative: &Path) -> Result<()> {
-        let mut entries = rustix::fs::Dir::read_from(source).map_err(self.error("reading", relative))?;
+        let mut entries =
+            rustix::fs::Dir::read_from(source).map_err(self.error("reading", relative))?;
         while let Some(entry) = entries.read() {
             let entry = entry.map_err(self.error("reading", relative))?;
             let name = entry.file_name();
@@ -76,15 +83,27 @@ impl Copy {
         Ok(())
     }
 
-    fn entry(&mut self, source: &OwnedFd, target: &OwnedFd, name: &CStr, path: &Path) -> Result<()> {
+    fn entry(
+        &mut self,
+        source: &OwnedFd,
+        target: &OwnedFd,
+        name: &CStr,
+        path: &Path,
+    ) -> Result<()> {
         let stat = rustix::fs::statat(source, name, AtFlags::SYMLINK_NOFOLLOW)
             .map_err(self.error("reading", path))?;
         let file_type = FileType::from_raw_mode(stat.st_mode);
         if file_type != FileType::Directory && stat.st_nlink > 1 {
             let key = (stat.st_dev, stat.st_ino);
             if let Some(first) = self.links.get(&key) {
-                return rustix::fs::linkat(&self.target_fd, first.as_path(), target, name, AtFlags::empty())
-                    .map_err(self.error("linking", path));
+                return rustix::fs::linkat(
+                    &self.target_fd,
+                    first.as_path(),
+                    target,
+                    name,
+                    AtFlags::empty(),
+                )
+                .map_err(self.error("linking", path));
             }
             self.links.insert(key, path.to_owned());
         }
@@ -103,7 +122,14 @@ impl Copy {
 
     /// Makes the directory (private until its contents are in), copies what it holds,
     /// then gives it its attributes; its times last, since filling it changed them.
-    fn directory(&mut self, source: &OwnedFd, target: &OwnedFd, name: &CStr, path: &Path, stat: &Stat) -> Result<()> {
+    fn directory(
+        &mut self,
+        source: &OwnedFd,
+        target: &OwnedFd,
+        name: &CStr,
+        path: &Path,
+        stat: &Stat,
+    ) -> Result<()> {
         let made = rustix::fs::mkdirat(target, name, Mode::from_raw_mode(0o700))
             .and_then(|()| Ok((open_dir_at(source, name)?, open_dir_at(target, name)?)));
         let (from, to) = made.map_err(self.error("copying", path))?;
@@ -123,30 +149,64 @@ impl Copy {
     }
 }
 
-fn copy_file(source: &OwnedFd, target: &OwnedFd, name: &CStr, stat: &Stat) -> std::result::Result<(), Errno> {
-    let from = rustix::fs::openat(source, name, OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC, Mode::empty())?;
+fn copy_file(
+    source: &OwnedFd,
+    target: &OwnedFd,
+    name: &CStr,
+    stat: &Stat,
+) -> std::result::Result<(), Errno> {
+    let from = rustix::fs::openat(
+        source,
+        name,
+        OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+        Mode::empty(),
+    )?;
     let flags = OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC;
     let to = rustix::fs::openat(target, name, flags, Mode::from_raw_mode(0o600))?;
     let (mut reader, mut writer) = (File::from(from), File::from(to));
-    std::io::copy(&mut reader, &mut writer).map_err(|e| Errno::from_io_error(&e).unwrap_or(Errno::IO))?;
+    std::io::copy(&mut reader, &mut writer)
+        .map_err(|e| Errno::from_io_error(&e).unwrap_or(Errno::IO))?;
     copy_xattrs(&reader, &writer)?;
     // Ownership first: chown clears the set-user-ID and set-group-ID bits.
     set_owner_and_mode(&writer, stat)?;
     rustix::fs::futimens(&writer, &timestamps(stat))
 }
 
-fn copy_symlink(source: &OwnedFd, target: &OwnedFd, name: &CStr, stat: &Stat) -> std::result::Result<(), Errno> {
+// TODO: extended attributes of symlinks are not copied (only files' and directories')
+fn copy_symlink(
+    source: &OwnedFd,
+    target: &OwnedFd,
+    name: &CStr,
+    stat: &Stat,
+) -> std::result::Result<(), Errno> {
     let link = rustix::fs::readlinkat(source, name, Vec::new())?;
     rustix::fs::symlinkat(link.as_c_str(), target, name)?;
     let (uid, gid) = owner(stat);
-    rustix::fs::chownat(target, name, Some(uid), Some(gid), AtFlags::SYMLINK_NOFOLLOW)?;
+    rustix::fs::chownat(
+        target,
+        name,
+        Some(uid),
+        Some(gid),
+        AtFlags::SYMLINK_NOFOLLOW,
+    )?;
     rustix::fs::utimensat(target, name, &timestamps(stat), AtFlags::SYMLINK_NOFOLLOW)
 }
 
-fn copy_special(target: &OwnedFd, name: &CStr, file_type: FileType, stat: &Stat) -> std::result::Result<(), Errno> {
+fn copy_special(
+    target: &OwnedFd,
+    name: &CStr,
+    file_type: FileType,
+    stat: &Stat,
+) -> std::result::Result<(), Errno> {
     rustix::fs::mknodat(target, name, file_type, permissions(stat), stat.st_rdev)?;
     let (uid, gid) = owner(stat);
-    rustix::fs::chownat(target, name, Some(uid), Some(gid), AtFlags::SYMLINK_NOFOLLOW)?;
+    rustix::fs::chownat(
+        target,
+        name,
+        Some(uid),
+        Some(gid),
+        AtFlags::SYMLINK_NOFOLLOW,
+    )?;
     rustix::fs::chmodat(target, name, permissions(stat), AtFlags::empty())?;
     rustix::fs::utimensat(target, name, &timestamps(stat), AtFlags::SYMLINK_NOFOLLOW)
 }
@@ -198,7 +258,10 @@ fn timestamps(stat: &Stat) -> Timestamps {
     }
 }
 
-fn open_dir_at<P: rustix::path::Arg>(dir: impl AsFd, path: P) -> std::result::Result<OwnedFd, Errno> {
+fn open_dir_at<P: rustix::path::Arg>(
+    dir: impl AsFd,
+    path: P,
+) -> std::result::Result<OwnedFd, Errno> {
     let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
     rustix::fs::openat(dir, path, flags, Mode::empty())
 }

@@ -53,7 +53,8 @@ impl VolumeStore {
         if check_name(name).is_err() {
             return Ok(None);
         }
-        let metadata: Option<Metadata> = fsutil::read_json(&self.dir.join(name).join("volume.json"))?;
+        let metadata: Option<Metadata> =
+            fsutil::read_json(&self.dir.join(name).join("volume.json"))?;
         Ok(metadata.map(|m| Volume {
             name: name.to_owned(),
             created_at: m.created_at,
@@ -83,7 +84,11 @@ impl VolumeStore {
 
     /// Creates the volume unless it exists (call with the lock held); either way,
     /// returns it and whether it is new.
-    pub(crate) fn create(&self, name: &str, labels: &BTreeMap<String, String>) -> Result<(Volume, bool)> {
+    pub(crate) fn create(
+        &self,
+        name: &str,
+        labels: &BTreeMap<String, String>,
+    ) -> Result<(Volume, bool)> {
         check_name(name)?;
         if let Some(volume) = self.get(name)? {
             return Ok((volume, false));
@@ -105,7 +110,9 @@ impl VolumeStore {
             return Err(error);
         }
         tracing::debug!(volume = name, "volume created");
-        let volume = self.get(name)?.ok_or_else(|| VolumeError::NotFound { name: name.into() })?;
+        let volume = self
+            .get(name)?
+            .ok_or_else(|| VolumeError::NotFound { name: name.into() })?;
         Ok((volume, true))
     }
 
@@ -129,7 +136,8 @@ impl VolumeStore {
     fn temporary_path(&self, name: &str) -> PathBuf {
         static COUNTER: AtomicU64 = AtomicU64::new(0);
         let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-        self.dir.join(format!(".tmp-{}-{n}-{name}", std::process::id()))
+        self.dir
+            .join(format!(".tmp-{}-{n}-{name}", std::process::id()))
     }
 }
 
@@ -172,9 +180,15 @@ mod tests {
             assert!(check_name(good).is_ok(), "{good}");
         }
         for bad in ["", "-a", ".x", "..", "a/b", "a b", "_ab"] {
-            assert!(matches!(check_name(bad), Err(VolumeError::InvalidName { .. })), "{bad}");
+            assert!(
+                matches!(check_name(bad), Err(VolumeError::InvalidName { .. })),
+                "{bad}"
+            );
         }
-        assert!(matches!(check_name("a"), Err(VolumeError::NameTooShort { .. })));
+        assert!(matches!(
+            check_name("a"),
+            Err(VolumeError::NameTooShort { .. })
+        ));
     }
 
     #[test]
@@ -193,7 +207,12 @@ mod tests {
         assert_eq!(store.list().unwrap().len(), 1);
         store.remove("data").unwrap();
         assert!(store.list().unwrap().is_empty());
-        assert!(std::fs::read_dir(root.path().join("volumes")).unwrap().next().is_none());
+        assert!(
+            std::fs::read_dir(root.path().join("volumes"))
+                .unwrap()
+                .next()
+                .is_none()
+        );
         assert!(store.remove("data").is_err());
     }
 }

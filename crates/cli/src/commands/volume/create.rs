@@ -10,7 +10,10 @@ use crate::context::Context;
 
 pub fn run(context: &Context, args: VolumeCreateArgs) -> anyhow::Result<ExitCode> {
     if args.driver != "local" {
-        return Err(unsupported(format!("volume driver `{}` (only `local`)", args.driver)));
+        return Err(unsupported(format!(
+            "volume driver `{}` (only `local`)",
+            args.driver
+        )));
     }
     if !args.options.is_empty() {
         return Err(unsupported("driver options (`--opt`)".into()));
@@ -23,7 +26,9 @@ pub fn run(context: &Context, args: VolumeCreateArgs) -> anyhow::Result<ExitCode
             None => (label.clone(), String::new()),
         })
         .collect();
-    let volume = context.containers()?.create_volume(args.name.as_deref(), &labels)?;
+    let volume = context
+        .containers()?
+        .create_volume(args.name.as_deref(), &labels)?;
     writeln!(std::io::stdout(), "{}", volume.name)?;
     Ok(ExitCode::SUCCESS)
 }

@@ -15,7 +15,10 @@ pub fn run(context: &Context, args: VolumeInspectArgs) -> anyhow::Result<ExitCod
     let mut found = Vec::new();
     let mut failed = false;
     for name in &args.names {
-        match runtime.volume(name).with_context(|| format!("inspecting volume `{name}`")) {
+        match runtime
+            .volume(name)
+            .with_context(|| format!("inspecting volume `{name}`"))
+        {
             Ok(volume) => found.push(super::inspect_json(&volume)),
             Err(error) => {
                 failed = true;
@@ -29,5 +32,9 @@ pub fn run(context: &Context, args: VolumeInspectArgs) -> anyhow::Result<ExitCod
         Format::Table | Format::Json => writeln!(out, "{}", serde_json::to_string_pretty(&found)?)?,
         format => format.write_rows(&mut out, &found)?,
     }
-    Ok(if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+    Ok(if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
 }

@@ -44,7 +44,11 @@ pub fn run(context: &Context, args: VolumeLsArgs) -> anyhow::Result<ExitCode> {
 /// A row as Docker's `volume ls --format json` prints it.
 fn row_json(entry: &VolumeUse) -> Value {
     let volume = &entry.volume;
-    let labels: Vec<String> = volume.labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    let labels: Vec<String> = volume
+        .labels
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect();
     json!({
         "Availability": "N/A",
         "Driver": "local",
@@ -103,7 +107,9 @@ impl Filters {
         };
         (self.names.is_empty() || self.names.iter().any(|n| volume.name.contains(n.as_str())))
             && self.labels.iter().all(has_label)
-            && self.dangling.is_none_or(|d| d == entry.containers.is_empty())
+            && self
+                .dangling
+                .is_none_or(|d| d == entry.containers.is_empty())
             && (self.drivers.is_empty() || self.drivers.iter().any(|d| d == "local"))
     }
 }

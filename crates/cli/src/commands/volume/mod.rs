@@ -41,6 +41,9 @@ fn inspect_json(volume: &Volume) -> Value {
 fn created_at(text: &str) -> String {
     crate::output::parse_time(text)
         .and_then(|t| t.replace_nanosecond(0).ok())
-        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
         .unwrap_or_else(|| text.to_owned())
 }

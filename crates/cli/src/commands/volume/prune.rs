@@ -20,6 +20,10 @@ pub fn run(context: &Context, args: VolumePruneArgs) -> anyhow::Result<ExitCode>
         }
         writeln!(stdout)?;
     }
-    writeln!(stdout, "Total reclaimed space: {}", human_size(report.reclaimed))?;
+    writeln!(
+        stdout,
+        "Total reclaimed space: {}",
+        human_size(report.reclaimed)
+    )?;
     Ok(ExitCode::SUCCESS)
 }

@@ -26,18 +26,59 @@ fn volume_flags_become_binds_named_and_anonymous_volumes() {
     // (text, kind, source, destination, read-only, mode)
     let cases = [
         ("/src:/dst", MountKind::Bind, "/src", "/dst", false, ""),
-        ("/src/:/dst/:ro", MountKind::Bind, "/src", "/dst", true, "ro"),
-        ("/src:/dst:rw,rprivate", MountKind::Bind, "/src", "/dst", false, "rw,rprivate"),
-        ("./data:/dst", MountKind::Bind, "/work/data", "/dst", false, ""),
+        (
+            "/src/:/dst/:ro",
+            MountKind::Bind,
+            "/src",
+            "/dst",
+            true,
+            "ro",
+        ),
+        (
+            "/src:/dst:rw,rprivate",
+            MountKind::Bind,
+            "/src",
+            "/dst",
+            false,
+            "rw,rprivate",
+        ),
+        (
+            "./data:/dst",
+            MountKind::Bind,
+            "/work/data",
+            "/dst",
+            false,
+            "",
+        ),
         (".:/dst:ro", MountKind::Bind, "/work", "/dst", true, "ro"),
-        ("cache:/var/cache", MountKind::Volume, "cache", "/var/cache", false, "z"),
-        ("cache:/var/cache:ro,nocopy", MountKind::Volume, "cache", "/var/cache", true, "ro,nocopy"),
+        (
+            "cache:/var/cache",
+            MountKind::Volume,
+            "cache",
+            "/var/cache",
+            false,
+            "z",
+        ),
+        (
+            "cache:/var/cache:ro,nocopy",
+            MountKind::Volume,
+            "cache",
+            "/var/cache",
+            true,
+            "ro,nocopy",
+        ),
         ("/data", MountKind::Volume, "", "/data", false, ""),
     ];
     for (text, kind, source, destination, read_only, mode) in cases {
         let spec = volume(text).unwrap_or_else(|e| panic!("{text}: {e}"));
         assert_eq!(
-            (spec.kind, spec.source.as_str(), spec.destination.as_str(), spec.read_only, spec.mode.as_str()),
+            (
+                spec.kind,
+                spec.source.as_str(),
+                spec.destination.as_str(),
+                spec.read_only,
+                spec.mode.as_str()
+            ),
             (kind, source, destination, read_only, mode),
             "{text}"
         );
@@ -74,7 +115,10 @@ fn bad_volume_flags_get_dockers_messages() {
             "invalid volume specification: '/src:/': invalid mount config for type \"bind\": \
              invalid specification: destination can't be '/'",
         ),
-        ("/src:/dst:rshared", "bind propagation `rshared` is not supported yet"),
+        (
+            "/src:/dst:rshared",
+            "bind propagation `rshared` is not supported yet",
+        ),
     ];
     for (text, message) in cases {
         assert_eq!(volume(text).unwrap_err(), message, "{text}");
@@ -84,27 +128,48 @@ fn bad_volume_flags_get_dockers_messages() {
 #[test]
 fn mount_flags_read_every_spelling() {
     let bind = mount("type=bind,source=/src,target=/dst,readonly").unwrap();
-    assert_eq!((bind.kind, bind.source.as_str(), bind.destination.as_str()), (MountKind::Bind, "/src", "/dst"));
+    assert_eq!(
+        (bind.kind, bind.source.as_str(), bind.destination.as_str()),
+        (MountKind::Bind, "/src", "/dst")
+    );
     assert!(bind.read_only);
-    assert_eq!((bind.mode.as_str(), bind.propagation.as_str()), ("", "rprivate"));
+    assert_eq!(
+        (bind.mode.as_str(), bind.propagation.as_str()),
+        ("", "rprivate")
+    );
 
     let bind = mount("type=bind,src=./s,dst=/d,ro=false,bind-propagation=private").unwrap();
-    assert_eq!((bind.source.as_str(), bind.read_only, bind.propagation.as_str()), ("/work/s", false, "private"));
+    assert_eq!(
+        (
+            bind.source.as_str(),
+            bind.read_only,
+            bind.propagation.as_str()
+        ),
+        ("/work/s", false, "private")
+    );
 
     let volume = mount("source=data,destination=/data,volume-nocopy").unwrap();
-    assert_eq!((volume.kind, volume.source.as_str(), volume.mode.as_str()), (MountKind::Volume, "data", "z"));
+    assert_eq!(
+        (volume.kind, volume.source.as_str(), volume.mode.as_str()),
+        (MountKind::Volume, "data", "z")
+    );
     assert!(volume.no_copy && !volume.is_anonymous);
     assert!(mount("type=volume,target=/data").unwrap().is_anonymous);
 
     let tmpfs = mount("type=tmpfs,target=/run,tmpfs-size=64m,tmpfs-mode=1770").unwrap();
-    assert_eq!(tmpfs.tmpfs_options, ["noexec", "nosuid", "nodev", "mode=1770", "size=64m"]);
+    assert_eq!(
+        tmpfs.tmpfs_options,
+        ["noexec", "nosuid", "nodev", "mode=1770", "size=64m"]
+    );
     let quoted = mount("type=bind,\"source=/a,b\",target=/x").unwrap();
     assert_eq!(quoted.source, "/a,b");
 }
 
 #[test]
 fn bad_mount_flags_get_dockers_messages() {
-    let flag = |text: &str, reason: &str| format!("invalid argument \"{text}\" for \"--mount\" flag: {reason}");
+    let flag = |text: &str, reason: &str| {
+        format!("invalid argument \"{text}\" for \"--mount\" flag: {reason}")
+    };
     let cases = [
         ("type=bind,source=/src".to_owned(), flag("type=bind,source=/src", "target is required")),
         ("type=,target=/x".into(), flag("type=,target=/x", "type is required")),
@@ -132,15 +197,30 @@ fn bad_mount_flags_get_dockers_messages() {
 #[test]
 fn tmpfs_flags_start_from_dockers_defaults() {
     let spec = parse_tmpfs("/run").unwrap();
-    assert_eq!((spec.kind, spec.destination.as_str()), (MountKind::Tmpfs, "/run"));
+    assert_eq!(
+        (spec.kind, spec.destination.as_str()),
+        (MountKind::Tmpfs, "/run")
+    );
     assert_eq!(spec.tmpfs_options, ["noexec", "nosuid", "nodev"]);
     let spec = parse_tmpfs("/run/:exec,size=64m,mode=700,ro").unwrap();
-    assert_eq!(spec.tmpfs_options, ["nosuid", "nodev", "exec", "size=64m", "mode=700", "ro"]);
+    assert_eq!(
+        spec.tmpfs_options,
+        ["nosuid", "nodev", "exec", "size=64m", "mode=700", "ro"]
+    );
     assert!(spec.read_only);
-    assert_eq!(spec.origin, MountOrigin::Tmpfs("exec,size=64m,mode=700,ro".into()));
+    assert_eq!(
+        spec.origin,
+        MountOrigin::Tmpfs("exec,size=64m,mode=700,ro".into())
+    );
 
     let message = |text: &str| parse_tmpfs(text).unwrap_err().to_string();
-    assert_eq!(message("run"), "invalid mount path: 'run' mount path must be absolute");
-    assert_eq!(message("/"), "invalid specification: destination can't be '/'");
+    assert_eq!(
+        message("run"),
+        "invalid mount path: 'run' mount path must be absolute"
+    );
+    assert_eq!(
+        message("/"),
+        "invalid specification: destination can't be '/'"
+    );
     assert_eq!(message("/x:size"), "Invalid tmpfs option [\"size\"]");
 }
