@@ -95,7 +95,9 @@ impl RootDir {
     /// Creates an empty file at `path` (mode 0644, its parents as [`Self::create_dir_all`]
     /// does) unless something is there, for a bind mount of a file.
     pub(crate) fn create_file(&self, path: &str) -> Result<()> {
-        let parent = Path::new(path).parent().map_or("/".into(), |p| p.to_string_lossy().into_owned());
+        let parent = Path::new(path)
+            .parent()
+            .map_or("/".into(), |p| p.to_string_lossy().into_owned());
         self.create_dir_all(&parent)?;
         let relative = path.trim_start_matches('/');
         let flags = OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::CLOEXEC;

@@ -103,7 +103,11 @@ impl Runtime {
     }
 
     /// Names the record, and writes it and the image hold under the records lock.
-    pub(crate) fn register(&self, mut record: ContainerRecord, name: Option<&str>) -> Result<ContainerRecord> {
+    pub(crate) fn register(
+        &self,
+        mut record: ContainerRecord,
+        name: Option<&str>,
+    ) -> Result<ContainerRecord> {
         let _lock = self.records.lock()?;
         record.name = match name {
             Some(name) => {

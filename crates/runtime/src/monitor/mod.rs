@@ -219,7 +219,8 @@ fn remove(paths: &Paths, records: &Records, record: &ContainerRecord) {
         Err(error) => tracing::warn!(%id, %error, "releasing the image"),
     }
     let others = records.list().unwrap_or_default();
-    if let Err(error) = crate::volumes::remove_anonymous(&crate::volumes::VolumeStore::new(paths.root()), &others, record) {
+    let volumes = crate::volumes::VolumeStore::new(paths.root());
+    if let Err(error) = crate::volumes::remove_anonymous(&volumes, &others, record) {
         tracing::warn!(%id, %error, "removing anonymous volumes");
     }
     tracing::debug!(id = ids::short_id(id), "container removed");

@@ -37,7 +37,8 @@ pub(crate) fn prepare(
                 "tmpfs".to_owned()
             }
         };
-        tracing::debug!(kind = mount.kind.as_str(), %source, destination = %mount.destination, "mount");
+        let destination = &mount.destination;
+        tracing::debug!(kind = mount.kind.as_str(), %source, %destination, "mount");
         prepared.push(spec_mount(mount, &source)?);
     }
     Ok(prepared)

@@ -93,7 +93,8 @@ pub enum VolumeError {
     },
     /// A one-character name.
     #[error(
-        "create {name}: volume name is too short, names should be at least two alphanumeric characters"
+        "create {name}: volume name is too short, names should be at least two alphanumeric \
+         characters"
     )]
     NameTooShort {
         /// The name.
@@ -234,7 +235,7 @@ impl Runtime {
         let store = self.volume_store();
         for name in names {
             if let Err(error) = store.remove(name) {
-                tracing::debug!(volume = %name, %error, "removing a volume made for a failed create");
+                tracing::debug!(volume = %name, %error, "removing a volume of a failed create");
             }
         }
     }

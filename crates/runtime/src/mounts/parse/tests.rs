@@ -167,31 +167,89 @@ fn mount_flags_read_every_spelling() {
 
 #[test]
 fn bad_mount_flags_get_dockers_messages() {
-    let flag = |text: &str, reason: &str| {
-        format!("invalid argument \"{text}\" for \"--mount\" flag: {reason}")
-    };
-    let cases = [
-        ("type=bind,source=/src".to_owned(), flag("type=bind,source=/src", "target is required")),
-        ("type=,target=/x".into(), flag("type=,target=/x", "type is required")),
-        ("type=bind,target=/x,color=red".into(), flag("type=bind,target=/x,color=red", "unexpected key 'color' in 'color=red'")),
-        ("type=bind,target=/x,shiny".into(), flag("type=bind,target=/x,shiny", "invalid field 'shiny' must be a key=value pair")),
-        ("type=bind,target=/x,ro=maybe".into(), flag("type=bind,target=/x,ro=maybe", "invalid value for ro: maybe")),
-        ("type=volume,target=/x,tmpfs-size=1m".into(), flag("type=volume,target=/x,tmpfs-size=1m", "cannot mix 'tmpfs-*' options with mount type 'volume'")),
-        ("type=bind,target=/x,volume-nocopy".into(), flag("type=bind,target=/x,volume-nocopy", "cannot mix 'volume-*' options with mount type 'bind'")),
-        ("type=tmpfs,target=/x,tmpfs-size=lots".into(), flag("type=tmpfs,target=/x,tmpfs-size=lots", "invalid value for tmpfs-size: lots")),
-        ("type=bind,target=/x".into(), "invalid mount config for type \"bind\": field Source must not be empty".into()),
-        ("type=bind,source=rel,target=/x".into(), "invalid mount config for type \"bind\": invalid mount path: 'rel' mount path must be absolute".into()),
-        ("type=bind,source=/s,target=x".into(), "invalid mount config for type \"bind\": invalid mount path: 'x' mount path must be absolute".into()),
-        ("type=bind,source=/s,target=/x,bind-propagation=odd".into(), "invalid mount config for type \"bind\": invalid propagation mode: odd".into()),
-        ("type=volume,target=/x,readonly".into(), "invalid mount config for type \"volume\": must not set ReadOnly mode when using anonymous volumes".into()),
-        ("type=tmpfs,source=/s,target=/x".into(), "invalid mount config for type \"tmpfs\": field Source must not be specified".into()),
-        ("type=nfs,target=/x".into(), "invalid mount config for type \"nfs\": mount type unknown".into()),
-        ("type=volume,source=v,target=/".into(), "invalid mount config for type \"volume\": invalid specification: destination can't be '/'".into()),
-        ("type=volume,source=v,target=/x,volume-opt=a=b".into(), "`--mount` field `volume-opt` is not supported yet".into()),
+    // Refused by Docker's CLI: (text, reason).
+    let flag_cases = [
+        ("type=bind,source=/src", "target is required"),
+        ("type=,target=/x", "type is required"),
+        (
+            "type=bind,target=/x,color=red",
+            "unexpected key 'color' in 'color=red'",
+        ),
+        (
+            "type=bind,target=/x,shiny",
+            "invalid field 'shiny' must be a key=value pair",
+        ),
+        (
+            "type=bind,target=/x,ro=maybe",
+            "invalid value for ro: maybe",
+        ),
+        (
+            "type=volume,target=/x,tmpfs-size=1m",
+            "cannot mix 'tmpfs-*' options with mount type 'volume'",
+        ),
+        (
+            "type=bind,target=/x,volume-nocopy",
+            "cannot mix 'volume-*' options with mount type 'bind'",
+        ),
+        (
+            "type=tmpfs,target=/x,tmpfs-size=lots",
+            "invalid value for tmpfs-size: lots",
+        ),
     ];
-    for (text, message) in cases {
-        assert_eq!(mount(&text).unwrap_err(), message, "{text}");
+    for (text, reason) in flag_cases {
+        let message = format!("invalid argument \"{text}\" for \"--mount\" flag: {reason}");
+        assert_eq!(mount(text).unwrap_err(), message, "{text}");
     }
+
+    // Refused by Docker's daemon: (text, type, problem).
+    let config_cases = [
+        (
+            "type=bind,target=/x",
+            "bind",
+            "field Source must not be empty",
+        ),
+        (
+            "type=bind,source=rel,target=/x",
+            "bind",
+            "invalid mount path: 'rel' mount path must be absolute",
+        ),
+        (
+            "type=bind,source=/s,target=x",
+            "bind",
+            "invalid mount path: 'x' mount path must be absolute",
+        ),
+        (
+            "type=bind,source=/s,target=/x,bind-propagation=odd",
+            "bind",
+            "invalid propagation mode: odd",
+        ),
+        (
+            "type=volume,target=/x,readonly",
+            "volume",
+            "must not set ReadOnly mode when using anonymous volumes",
+        ),
+        (
+            "type=tmpfs,source=/s,target=/x",
+            "tmpfs",
+            "field Source must not be specified",
+        ),
+        ("type=nfs,target=/x", "nfs", "mount type unknown"),
+        (
+            "type=volume,source=v,target=/",
+            "volume",
+            "invalid specification: destination can't be '/'",
+        ),
+    ];
+    for (text, kind, problem) in config_cases {
+        let message = format!("invalid mount config for type \"{kind}\": {problem}");
+        assert_eq!(mount(text).unwrap_err(), message, "{text}");
+    }
+
+    let unsupported = mount("type=volume,source=v,target=/x,volume-opt=a=b").unwrap_err();
+    assert_eq!(
+        unsupported,
+        "`--mount` field `volume-opt` is not supported yet"
+    );
 }
 
 #[test]
