@@ -89,6 +89,9 @@ pub enum Command {
     /// Host-wide information and checks
     #[command(subcommand, visible_alias = "s")]
     System(SystemCommand),
+    /// Manage volumes
+    #[command(subcommand)]
+    Volume(VolumeCommand),
     /// Print a shell completion script
     Completion(CompletionArgs),
     /// The monitor of one container (started by `run` and `start`, not by hand)
@@ -132,6 +135,81 @@ pub enum SystemCommand {
     Stop,
     /// Report whether the host is ready
     Status,
+}
+
+/// `container volume …`
+#[derive(Debug, Subcommand)]
+pub enum VolumeCommand {
+    /// Create a volume (a random name when none is given)
+    Create(VolumeCreateArgs),
+    /// List volumes
+    #[command(visible_alias = "list")]
+    Ls(VolumeLsArgs),
+    /// Show volumes' details, as JSON
+    Inspect(VolumeInspectArgs),
+    /// Remove volumes that no container uses
+    #[command(visible_alias = "remove")]
+    Rm(VolumeRmArgs),
+    /// Remove unused anonymous volumes (every unused volume with `--all`)
+    Prune(VolumePruneArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct VolumeCreateArgs {
+    /// The volume's name: [a-zA-Z0-9][a-zA-Z0-9_.-]+
+    pub name: Option<String>,
+    /// Volume driver (only `local`)
+    #[arg(short, long, default_value = "local")]
+    pub driver: String,
+    /// Set a label
+    #[arg(short, long = "label", value_name = "KEY[=VALUE]")]
+    pub labels: Vec<String>,
+    /// Driver options (not supported yet)
+    #[arg(short, long = "opt", value_name = "KEY=VALUE")]
+    pub options: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct VolumeLsArgs {
+    /// Show only volume names
+    #[arg(short, long)]
+    pub quiet: bool,
+    /// `table`, `json`, or a Go template such as '{{.Name}}'
+    #[arg(long)]
+    pub format: Option<String>,
+    /// Filter: name=TEXT, label=KEY[=VALUE], dangling=true|false, driver=local
+    #[arg(short, long = "filter", value_name = "KEY=VALUE")]
+    pub filters: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct VolumeInspectArgs {
+    /// Volumes, by name
+    #[arg(required = true)]
+    pub names: Vec<String>,
+    /// `json` (the default) or a Go template such as '{{.Mountpoint}}'
+    #[arg(short, long)]
+    pub format: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct VolumeRmArgs {
+    /// Volumes, by name
+    #[arg(required = true)]
+    pub names: Vec<String>,
+    /// Ignore missing volumes (a volume in use is still refused)
+    #[arg(short, long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct VolumePruneArgs {
+    /// Remove every unused volume, not only anonymous ones
+    #[arg(short, long)]
+    pub all: bool,
+    /// Do not ask for confirmation
+    #[arg(short, long)]
+    pub force: bool,
 }
 
 /// How long work is shown.
@@ -328,6 +406,16 @@ pub struct ContainerOptions {
     pub quiet: bool,
     #[command(flatten)]
     pub host: HostOptions,
+    /// Bind mount a host path (HOST:CTR), mount a named volume (NAME:CTR), or make an
+    /// anonymous volume (CTR); options after a colon: ro, rw, nocopy, z, Z, rprivate
+    #[arg(short = 'v', long = "volume", value_name = "SPEC")]
+    pub volumes: Vec<String>,
+    /// Mount a filesystem: type=bind|volume|tmpfs,source=…,target=…[,readonly][,…]
+    #[arg(long = "mount", value_name = "SPEC")]
+    pub mounts: Vec<String>,
+    /// Mount a tmpfs: PATH[:OPTIONS] (default options noexec,nosuid,nodev)
+    #[arg(long = "tmpfs", value_name = "PATH[:OPTIONS]")]
+    pub tmpfs: Vec<String>,
     /// The image, then the command and its arguments
     #[arg(required = true, trailing_var_arg = true, value_name = "IMAGE [COMMAND [ARG...]]")]
     pub args: Vec<String>,
@@ -476,7 +564,7 @@ pub struct RmArgs {
     /// Kill and remove running containers
     #[arg(short, long)]
     pub force: bool,
-    /// Also remove anonymous volumes (containers have none yet)
+    /// Also remove the container's anonymous volumes
     #[arg(short, long)]
     pub volumes: bool,
 }

@@ -183,6 +183,12 @@ pub enum RuntimeError {
         /// What was wrong.
         reason: String,
     },
+    /// A mount the user asked for cannot be made.
+    #[error(transparent)]
+    InvalidMount(#[from] crate::mounts::MountError),
+    /// A volume operation failed.
+    #[error(transparent)]
+    Volume(#[from] crate::volumes::VolumeError),
     /// A feature this release does not have yet.
     #[error("{what} is not supported yet")]
     Unsupported {

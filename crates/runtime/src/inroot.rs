@@ -78,10 +78,34 @@ impl RootDir {
         Ok(())
     }
 
+    /// Opens the directory at `path` for reading; `None` if there is none.
+    pub(crate) fn open_dir(&self, path: &str) -> Result<Option<OwnedFd>> {
+        match self.open_in(path, OFlags::RDONLY | OFlags::DIRECTORY) {
+            Ok(fd) => Ok(Some(fd)),
+            Err(rustix::io::Errno::NOENT | rustix::io::Errno::NOTDIR) => Ok(None),
+            Err(e) => Err(self.error("opening", path, e)),
+        }
+    }
+
     /// Whether `path` is a directory (following links inside the root).
     pub(crate) fn is_dir(&self, path: &str) -> bool {
-        self.stat(path)
-            .is_ok_and(|stat| FileType::from_raw_mode(stat.st_mode) == FileType::Directory)
+        self.stat(path).is_ok_and(|s| FileType::from_raw_mode(s.st_mode) == FileType::Directory)
+    }
+
+    /// Creates an empty file at `path` (mode 0644, its parents as [`Self::create_dir_all`]
+    /// does) unless something is there, for a bind mount of a file.
+    pub(crate) fn create_file(&self, path: &str) -> Result<()> {
+        let parent = Path::new(path)
+            .parent()
+            .map_or("/".into(), |p| p.to_string_lossy().into_owned());
+        self.create_dir_all(&parent)?;
+        let relative = path.trim_start_matches('/');
+        let flags = OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::CLOEXEC;
+        let how = ResolveFlags::IN_ROOT | ResolveFlags::NO_MAGICLINKS;
+        match rustix::fs::openat2(&self.fd, relative, flags, Mode::from_raw_mode(0o644), how) {
+            Ok(_) | Err(rustix::io::Errno::EXIST) => Ok(()),
+            Err(e) => Err(self.error("creating", path, e)),
+        }
     }
 
     /// What is at `path`, following links inside the root.
@@ -128,7 +152,8 @@ impl RootDir {
         })
     }
 
-    fn host_path(&self, path: &str) -> PathBuf {
+    /// Where `path` is as the host sees it, without resolving links (for messages).
+    pub(crate) fn host_path(&self, path: &str) -> PathBuf {
         self.path.join(path.trim_start_matches('/'))
     }
 

@@ -41,6 +41,7 @@ pub mod limits;
 pub mod logs;
 mod manage;
 pub mod monitor;
+pub mod mounts;
 pub mod overlay;
 mod paths;
 pub mod protocol;
@@ -55,6 +56,7 @@ mod start;
 mod teardown;
 mod terminal;
 pub mod user;
+pub mod volumes;
 
 pub use cgroups::Usage;
 pub use client::{AttachInput, AttachOutput, Output};
@@ -68,6 +70,7 @@ pub use record::{ContainerRecord, HostConfig, ImageInfo, NetworkMode, ProcessId,
 pub use runtime::{CreateOptions, MONITOR_COMMAND, Runtime};
 pub use restart::RestartPolicy;
 pub use start::StartMode;
+pub use volumes::{Volume, VolumeError, VolumePruneReport, VolumeUse};
 
 /// The parent of every container's cgroup, in each hierarchy.
 pub const CGROUP_PARENT: &str = cgroups::PARENT;

@@ -95,6 +95,9 @@ pub struct HostConfig {
     /// `--stop-timeout`: seconds `stop` waits before killing (Docker's default: 10).
     #[serde(default)]
     pub stop_timeout: Option<u64>,
+    /// Bind mounts, volumes and tmpfs (`-v`, `--mount`, `--tmpfs`, the image's `VOLUME`).
+    #[serde(default)]
+    pub mounts: Vec<crate::mounts::MountSpec>,
 }
 
 /// Lifecycle states.

@@ -9,6 +9,7 @@ use crate::config::{self, ContainerConfig, ImageRunConfig, UserConfig};
 use crate::error::{Result, RuntimeError};
 use crate::fsutil;
 use crate::ids;
+use crate::mounts;
 use crate::overlay;
 use crate::paths::Paths;
 use crate::record::{ContainerRecord, HostConfig, ImageInfo, NetworkMode, Records, State, Status};
@@ -79,6 +80,10 @@ impl Runtime {
         let hostname = default_hostname(&id, options.host.network);
         let image_config = ImageRunConfig::from_json(image.config.config.as_ref());
         let config = config::merge(image_name, &image_config, &options.config, &hostname)?;
+        let mut host = options.host.clone();
+        host.mounts = mounts::with_image_volumes(&host.mounts, image.config.config.as_ref());
+        mounts::check_duplicates(&host.mounts)?;
+        mounts::check_bind_sources(&host.mounts)?;
         let record = ContainerRecord {
             name: String::new(),
             created: fsutil::now_rfc3339(),
@@ -88,17 +93,21 @@ impl Runtime {
                 manifest_digest: image.manifest_digest.clone(),
             },
             config,
-            host: options.host.clone(),
+            host,
             state: State::default(),
             id,
         };
-        let record = self.register(record, options.name.as_deref())?;
+        let record = self.register_with_volumes(record, options.name.as_deref())?;
         tracing::debug!(id = %record.id, name = %record.name, "container created");
         Ok(record)
     }
 
     /// Names the record, and writes it and the image hold under the records lock.
-    fn register(&self, mut record: ContainerRecord, name: Option<&str>) -> Result<ContainerRecord> {
+    pub(crate) fn register(
+        &self,
+        mut record: ContainerRecord,
+        name: Option<&str>,
+    ) -> Result<ContainerRecord> {
         let _lock = self.records.lock()?;
         record.name = match name {
             Some(name) => {

@@ -87,6 +87,8 @@ pub struct SpecInput {
     pub init: Option<PathBuf>,
     /// Whether the process gets a terminal (`-t`).
     pub terminal: bool,
+    /// The user's mounts, in the order they are made ([`crate::mounts`]).
+    pub mounts: Vec<Mount>,
 }
 
 /// Builds the spec.
@@ -221,13 +223,15 @@ fn mounts(input: &SpecInput) -> Result<Vec<Mount>> {
         mount("/dev/mqueue", "mqueue", "mqueue", &["nosuid", "noexec", "nodev"])?,
         mount("/dev/shm", "tmpfs", "shm", &["nosuid", "noexec", "nodev", "mode=1777", &shm_size])?,
     ];
+    let mut files = Vec::new();
     for (inside, host) in &input.bind_files {
-        mounts.push(mount(inside, "bind", &host.to_string_lossy(), &["rbind", "rprivate"])?);
+        files.push(mount(inside, "bind", &host.to_string_lossy(), &["rbind", "rprivate"])?);
     }
     if let Some(init) = &input.init {
         let source = init.to_string_lossy();
-        mounts.push(mount(crate::init::PATH_IN_CONTAINER, "bind", &source, &["bind", "ro"])?);
+        files.push(mount(crate::init::PATH_IN_CONTAINER, "bind", &source, &["bind", "ro"])?);
     }
+    mounts.extend(crate::mounts::with_user_mounts(files, &input.mounts));
     Ok(mounts)
 }
 
@@ -269,6 +273,7 @@ mod tests {
             devices: (Vec::new(), Vec::new()),
             init: None,
             terminal: false,
+            mounts: vec![],
         }
     }
 

@@ -12,7 +12,7 @@ use crate::runtime::{MONITOR_COMMAND, Runtime, is_monitored};
 use crate::spec::{self, SpecInput};
 use crate::teardown::teardown;
 use crate::record::HostConfig;
-use crate::{capabilities, devices, etc, fsutil, init, limits, user};
+use crate::{capabilities, devices, etc, fsutil, init, limits, mounts, user};
 
 /// How the monitor starts the container.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -87,6 +87,7 @@ impl Runtime {
         let id = &record.id;
         let config = &record.config;
         let root = RootDir::open(&self.paths.rootfs(id))?;
+        let mounts = mounts::prepare(&record.host.mounts, &root, &self.volume_store())?;
         let passwd = root.read_to_string("/etc/passwd")?;
         let group = root.read_to_string("/etc/group")?;
         let mut user = user::resolve(&config.user, passwd.as_deref(), group.as_deref())?;
@@ -98,7 +99,9 @@ impl Runtime {
         let env = config.process_env(&user.home);
         let path_env = env.iter().find_map(|e| e.strip_prefix("PATH=")).unwrap_or_default();
         let argv = config.argv();
-        root.check_command(&argv[0], path_env, cwd, &user)?;
+        if !mounts::may_hide_command(&record.host.mounts, &argv[0], path_env, cwd) {
+            root.check_command(&argv[0], path_env, cwd, &user)?;
+        }
         let (argv, init) = match record.host.init {
             true => (init::wrap(argv), Some(init::install(self.paths.run_root())?)),
             false => (argv, None),
@@ -127,6 +130,7 @@ impl Runtime {
             devices: devices_for(host)?,
             init,
             terminal: config.tty,
+            mounts,
         };
         spec::write(&spec::build(&input)?, &self.paths.bundle(id))
     }
@@ -188,6 +192,7 @@ impl Runtime {
         }
         if record.host.auto_remove {
             let _ = self.purge(record);
+            let _ = self.remove_anonymous_volumes(record);
             return error;
         }
         let message = error.to_string();

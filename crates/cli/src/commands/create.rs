@@ -59,6 +59,7 @@ pub fn create(
         config: user_config(options, command)?,
         host: HostConfig {
             restart_policy,
+            mounts: super::mounts::from_flags(options)?,
             ..super::host_config::host_config(&options.host, network(&options.network)?, options.rm)?
         },
     };

@@ -28,8 +28,9 @@ pub fn host_config(
         group_add: options.group_add.clone(),
         init: options.init,
         stop_timeout: options.stop_timeout,
-        // Set by the caller, which also checks it against `--rm`.
+        // Set by the caller: the policy is checked against `--rm`, mounts have flags of their own.
         restart_policy: Default::default(),
+        mounts: Vec::new(),
     })
 }
 

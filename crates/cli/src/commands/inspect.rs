@@ -96,7 +96,6 @@ fn container_json(runtime: &Runtime, record: &ContainerRecord) -> Value {
             },
         },
         "GraphDriver": { "Name": "overlay", "Data": graph_data(runtime, record) },
-        "Mounts": [],
         "Config": {
             "Hostname": config.hostname,
             "Domainname": "",
@@ -118,6 +117,7 @@ fn container_json(runtime: &Runtime, record: &ContainerRecord) -> Value {
         "NetworkSettings": { "Networks": { record.host.network.as_str(): {} } },
     });
     extend(&mut value["HostConfig"], host_settings_json(&record.host));
+    super::mounts::add_to_inspect(&mut value, runtime, record);
     if let Some(timeout) = record.host.stop_timeout {
         value["Config"]["StopTimeout"] = json!(timeout);
     }

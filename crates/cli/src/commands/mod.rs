@@ -14,6 +14,7 @@ mod kill;
 mod logs;
 mod manage;
 mod monitor;
+mod mounts;
 mod prune;
 mod ps;
 mod pull;
@@ -26,6 +27,7 @@ mod stop;
 mod system;
 mod tag;
 mod top;
+mod volume;
 mod wait;
 
 use std::process::ExitCode;
@@ -71,6 +73,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Image(ImageCommand::Prune(args)) => prune::run(&context, args),
         Command::System(command) => system::run(&context, command),
+        Command::Volume(command) => volume::run(&context, command),
         Command::Completion(args) => completion::run(args),
     }
 }

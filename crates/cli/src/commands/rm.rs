@@ -10,12 +10,15 @@ use crate::context::Context;
 
 pub fn run(context: &Context, args: RmArgs) -> anyhow::Result<ExitCode> {
     let runtime = context.containers()?;
-    // Containers have no anonymous volumes yet, so `-v` has nothing more to remove.
-    let _ = args.volumes;
     super::each(&args.names, |name| {
-        runtime
+        let record = runtime
             .remove(name, args.force)
             .with_context(|| format!("removing `{name}`"))?;
+        if args.volumes {
+            runtime
+                .remove_anonymous_volumes(&record)
+                .with_context(|| format!("removing the anonymous volumes of `{name}`"))?;
+        }
         writeln!(std::io::stdout(), "{name}")?;
         Ok(())
     })

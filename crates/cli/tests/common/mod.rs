@@ -2,6 +2,8 @@
 
 #![allow(dead_code)]
 
+pub mod image;
+
 use container_test_support::{Output, Registry, TestEnv};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_container");

@@ -223,13 +223,20 @@ fn remove(paths: &Paths, records: &Records, record: &ContainerRecord) {
         tracing::warn!(%id, "root filesystem still mounted: not removing");
         return;
     }
-    let Ok(_lock) = records.lock() else { return };
+    let Ok(lock) = records.lock() else { return };
     let _ = fsutil::remove_dir_all(&paths.container(id));
+    // The volumes lock is taken before the records lock, never after.
+    drop(lock);
     match container_store::Store::open(paths.root()) {
         Ok(store) => {
             let _ = store.release(id);
         }
         Err(error) => tracing::warn!(%id, %error, "releasing the image"),
+    }
+    let others = records.list().unwrap_or_default();
+    let volumes = crate::volumes::VolumeStore::new(paths.root());
+    if let Err(error) = crate::volumes::remove_anonymous(&volumes, &others, record) {
+        tracing::warn!(%id, %error, "removing anonymous volumes");
     }
     tracing::debug!(id = ids::short_id(id), "container removed");
 }
