@@ -497,6 +497,10 @@ pub struct HostOptions {
 #[derive(Debug, Args)]
 #[command(disable_help_flag = true)]
 pub struct RunArgs {
+    /// Keys that detach from a terminal session, leaving the container running
+    /// (default ctrl-p,ctrl-q)
+    #[arg(long, value_name = "KEYS")]
+    pub detach_keys: Option<String>,
     /// Run in the background and print the container ID
     #[arg(short, long)]
     pub detach: bool,
@@ -522,6 +526,10 @@ pub struct CreateArgs {
 
 #[derive(Debug, Args)]
 pub struct StartArgs {
+    /// Keys that detach from a terminal session, leaving the container running
+    /// (default ctrl-p,ctrl-q)
+    #[arg(long, value_name = "KEYS")]
+    pub detach_keys: Option<String>,
     /// Containers, by name or ID
     #[arg(required = true)]
     pub names: Vec<String>,
@@ -625,6 +633,10 @@ pub struct WaitArgs {
 #[derive(Debug, Args)]
 #[command(disable_help_flag = true)]
 pub struct ExecArgs {
+    /// Keys that detach from a terminal session, leaving the container running
+    /// (default ctrl-p,ctrl-q)
+    #[arg(long, value_name = "KEYS")]
+    pub detach_keys: Option<String>,
     /// Run in the background
     #[arg(short, long)]
     pub detach: bool,
@@ -659,6 +671,10 @@ pub struct ExecArgs {
 
 #[derive(Debug, Args)]
 pub struct AttachArgs {
+    /// Keys that detach from a terminal session, leaving the container running
+    /// (default ctrl-p,ctrl-q)
+    #[arg(long, value_name = "KEYS")]
+    pub detach_keys: Option<String>,
     /// Container, by name or ID
     pub name: String,
     /// Do not forward stdin

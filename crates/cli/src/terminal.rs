@@ -50,3 +50,89 @@ pub fn size() -> Option<WindowSize> {
             cols: size.ws_col,
         })
 }
+
+/// Docker's detach keys: ctrl-p, then ctrl-q.
+pub const DEFAULT_DETACH_KEYS: &str = "ctrl-p,ctrl-q";
+
+/// Reads `--detach-keys` as Docker does: a comma-separated list of single
+/// characters or `ctrl-X`, X a letter or one of `@ [ \ ] ^ _`.
+pub fn parse_detach_keys(text: &str) -> anyhow::Result<Vec<u8>> {
+    let invalid = || {
+        anyhow::anyhow!("invalid detach keys `{text}`: use keys like `ctrl-p,ctrl-q` or `a,ctrl-x`")
+    };
+    text.split(',')
+        .map(|key| match key.strip_prefix("ctrl-") {
+            Some(name) => match name.as_bytes() {
+                [letter @ (b'a'..=b'z' | b'A'..=b'Z')] => {
+                    Ok(letter.to_ascii_lowercase() - b'a' + 1)
+                }
+                [b'@'] => Ok(0),
+                [symbol @ (b'[' | b'\\' | b']' | b'^' | b'_')] => Ok(symbol - b'@'),
+                _ => Err(invalid()),
+            },
+            None => match key.as_bytes() {
+                [byte] => Ok(*byte),
+                _ => Err(invalid()),
+            },
+        })
+        .collect()
+}
+
+/// Watches input for the detach keys: bytes that may begin the sequence are held
+/// back until it is complete (detach) or broken (they are passed on after all).
+pub struct DetachKeys {
+    keys: Vec<u8>,
+    matched: usize,
+}
+
+impl DetachKeys {
+    pub fn new(keys: Vec<u8>) -> DetachKeys {
+        DetachKeys { keys, matched: 0 }
+    }
+
+    /// The input to pass on, and whether the sequence is complete (the rest of
+    /// `data` is then dropped).
+    pub fn feed(&mut self, data: &[u8]) -> (Vec<u8>, bool) {
+        let mut out = Vec::with_capacity(data.len());
+        for &byte in data {
+            if self.keys.get(self.matched) == Some(&byte) {
+                self.matched += 1;
+                if self.matched == self.keys.len() {
+                    return (out, true);
+                }
+                continue;
+            }
+            out.extend_from_slice(&self.keys[..self.matched]);
+            self.matched = usize::from(self.keys.first() == Some(&byte));
+            if self.matched == 0 {
+                out.push(byte);
+            }
+        }
+        (out, false)
+    }
+}
+
+#[cfg(test)]
+mod detach_tests {
+    use super::*;
+
+    #[test]
+    fn detach_keys_parse_as_docker_spells_them() {
+        assert_eq!(parse_detach_keys("ctrl-p,ctrl-q").unwrap(), [0x10, 0x11]);
+        assert_eq!(
+            parse_detach_keys("a,ctrl-@,ctrl-[").unwrap(),
+            [b'a', 0, 0x1b]
+        );
+        assert!(parse_detach_keys("ctrl-1").is_err());
+        assert!(parse_detach_keys("ab").is_err());
+    }
+
+    #[test]
+    fn the_sequence_detaches_and_broken_ones_pass_through() {
+        let mut keys = DetachKeys::new(vec![0x10, 0x11]);
+        assert_eq!(keys.feed(b"ls\r"), (b"ls\r".to_vec(), false));
+        assert_eq!(keys.feed(&[b'x', 0x10]), (b"x".to_vec(), false));
+        assert_eq!(keys.feed(&[b'y']), (vec![0x10, b'y'], false));
+        assert_eq!(keys.feed(&[0x10, 0x10, 0x11, b'z']), (vec![0x10], true));
+    }
+}

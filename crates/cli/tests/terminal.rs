@@ -134,3 +134,26 @@ fn attach_joins_a_running_terminal_and_types_into_it() {
         "{stopped}"
     );
 }
+
+#[test]
+fn detach_keys_leave_the_container_running_and_attach_gets_back_in() {
+    let (_registry, env) = busybox_env();
+    let mut session =
+        PtySession::spawn(&env, &["run", "-it", "--name", "away", "busybox", "sh"], 24, 80);
+    session.expect("# ");
+    session.type_keys("echo first\r");
+    session.expect("first\r\n");
+    // ctrl-p ctrl-q: Docker's default sequence.
+    session.type_keys("\x10\x11");
+    assert_eq!(session.wait(), 0, "{}", session.screen());
+    assert!(session.is_cooked());
+    assert_eq!(common::inspect(&env, "away")["State"]["Status"], "running");
+
+    let mut again = PtySession::spawn(&env, &["attach", "--detach-keys", "ctrl-x,x", "away"], 24, 80);
+    again.type_keys("echo second\r");
+    again.expect("second\r\n");
+    again.type_keys("\x18x");
+    assert_eq!(again.wait(), 0, "{}", again.screen());
+    assert_eq!(common::inspect(&env, "away")["State"]["Status"], "running");
+    container(&env, &["rm", "-f", "away"]).success();
+}

@@ -42,7 +42,12 @@ impl Runtime {
         for entry in shown {
             sink(entry).map_err(crate::error::RuntimeError::system("writing logs"))?;
         }
-        while options.follow {
+        if !options.follow {
+            return Ok(());
+        }
+        loop {
+            // Read once more after the container is seen gone: its last lines may
+            // have landed since the previous read.
             let is_done = !self.is_still_running(&record.id)?;
             let (entries, next) = logs::read_from(&path, offset)?;
             offset = next;
@@ -50,11 +55,10 @@ impl Runtime {
                 sink(entry).map_err(crate::error::RuntimeError::system("writing logs"))?;
             }
             if is_done {
-                break;
+                return Ok(());
             }
             std::thread::sleep(FOLLOW_POLL);
         }
-        Ok(())
     }
 
     fn is_still_running(&self, id: &str) -> Result<bool> {

@@ -36,40 +36,54 @@ pub fn run(context: &Context, args: AttachArgs) -> anyhow::Result<ExitCode> {
         anyhow::bail!("You cannot attach to a stopped container, start it first");
     }
     let stdin = record.config().open_stdin && !args.no_stdin;
-    let code = stream(&runtime, &record.id, stdin, args.sig_proxy)
+    let code = stream(&runtime, &record.id, stdin, args.sig_proxy, args.detach_keys.as_deref())
         .with_context(|| format!("attaching to `{}`", args.name))?;
     Ok(ExitCode::from(code.clamp(0, 255) as u8))
 }
 
 /// How to stream a session.
 #[derive(Debug, Clone, Copy)]
-pub struct Streaming {
+pub struct Streaming<'a> {
     /// Forward our stdin.
     pub stdin: bool,
     /// The process has a terminal: raw mode, sizes, no signal proxy.
     pub tty: bool,
     /// Forward signals (without a terminal).
     pub sig_proxy: bool,
+    /// `--detach-keys` as typed (the default when `None`).
+    pub detach_keys: Option<&'a str>,
 }
 
 /// Attaches to container `id` until it exits; returns its exit code.
-pub fn stream(runtime: &Runtime, id: &str, stdin: bool, sig_proxy: bool) -> anyhow::Result<i32> {
+pub fn stream(
+    runtime: &Runtime,
+    id: &str,
+    stdin: bool,
+    sig_proxy: bool,
+    detach_keys: Option<&str>,
+) -> anyhow::Result<i32> {
     let tty = runtime.find(id)?.config().tty;
     let how = Streaming {
         stdin,
         tty,
         sig_proxy,
+        detach_keys,
     };
     stream_with(how, |size| runtime.attach(id, stdin, size))
 }
 
 /// Streams the session that `attach` connects to (given our terminal's size) until
 /// its process exits; returns the exit code.
-pub fn stream_with<F, A>(how: Streaming, attach: F) -> anyhow::Result<i32>
+pub fn stream_with<F, A>(how: Streaming<'_>, attach: F) -> anyhow::Result<i32>
 where
     F: FnOnce(Option<WindowSize>) -> A,
     A: Future<Output = container_runtime::Result<(AttachOutput, AttachInput)>>,
 {
+    // Detach keys only mean something typed on a terminal; piped input passes as is.
+    let detach = match how.tty && how.stdin {
+        true => Some(terminal::parse_detach_keys(how.detach_keys.unwrap_or(terminal::DEFAULT_DETACH_KEYS))?),
+        false => None,
+    };
     let _raw = match how.tty && how.stdin {
         true => RawMode::enable().context("putting the terminal in raw mode")?,
         false => None,
@@ -88,7 +102,7 @@ where
             forward_signals(&input)?;
         }
         if how.stdin {
-            tokio::spawn(forward_stdin(input));
+            tokio::spawn(forward_stdin(input, detach, ended.clone()));
         }
         tokio::select! {
             code = print_output(output) => code,
@@ -156,18 +170,31 @@ fn catch_ending_signals(ended: &UnboundedSender<i32>) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn forward_stdin(input: AttachInput) {
+/// Our stdin to the container's, until it ends (which closes the container's) or
+/// the detach keys are typed (which leaves it open and ends the session with 0).
+async fn forward_stdin(
+    input: AttachInput,
+    detach_keys: Option<Vec<u8>>,
+    ended: UnboundedSender<i32>,
+) {
+    let mut detach = detach_keys.map(terminal::DetachKeys::new);
     let mut stdin = tokio::io::stdin();
     let mut buffer = vec![0u8; 32 * 1024];
     loop {
-        match stdin.read(&mut buffer).await {
+        let n = match stdin.read(&mut buffer).await {
             Ok(0) | Err(_) => break,
-            Ok(n) => {
-                // TODO: detach keys (ctrl-p ctrl-q, `--detach-keys`) are not recognised
-                if input.send(&buffer[..n]).await.is_err() {
-                    return;
-                }
-            }
+            Ok(n) => n,
+        };
+        let (data, is_detached) = match &mut detach {
+            Some(keys) => keys.feed(&buffer[..n]),
+            None => (buffer[..n].to_vec(), false),
+        };
+        if !data.is_empty() && input.send(&data).await.is_err() {
+            return;
+        }
+        if is_detached {
+            let _ = ended.send(0);
+            return;
         }
     }
     let _ = input.close().await;

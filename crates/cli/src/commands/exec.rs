@@ -41,6 +41,7 @@ fn exec(context: &Context, args: &ExecArgs) -> anyhow::Result<i32> {
         stdin: args.interactive,
         tty: args.tty,
         sig_proxy: false,
+        detach_keys: args.detach_keys.as_deref(),
     };
     stream_with(how, |size| {
         runtime.attach_exec(&session, args.interactive, size)

@@ -26,7 +26,13 @@ fn run_container(context: &Context, args: &RunArgs) -> anyhow::Result<ExitCode> 
         return Ok(ExitCode::SUCCESS);
     }
     runtime.start(&record.id, StartMode::Attached).with_context(starting)?;
-    let code = super::attach::stream(&runtime, &record.id, args.options.interactive, args.sig_proxy)
+    let code = super::attach::stream(
+        &runtime,
+        &record.id,
+        args.options.interactive,
+        args.sig_proxy,
+        args.detach_keys.as_deref(),
+    )
         .with_context(starting)?;
     Ok(ExitCode::from(code.clamp(0, 255) as u8))
 }
