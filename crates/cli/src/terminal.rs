@@ -136,3 +136,14 @@ mod detach_tests {
         assert_eq!(keys.feed(&[0x10, 0x10, 0x11, b'z']), (vec![0x10], true));
     }
 }
+
+/// `-i -t` wants our stdin to be a terminal, as Docker does: piped input has no
+/// end that a terminal can pass on (^D read before the shell set its terminal up
+/// is lost), so the session could never end.
+pub fn check_input_is_a_terminal(is_needed: bool) -> anyhow::Result<()> {
+    use std::io::IsTerminal as _;
+    if is_needed && !std::io::stdin().is_terminal() {
+        anyhow::bail!("the input device is not a TTY: drop `-t` to pipe input, or `-i` to only see output");
+    }
+    Ok(())
+}

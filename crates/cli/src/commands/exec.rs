@@ -18,6 +18,9 @@ pub fn run(context: &Context, args: ExecArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn exec(context: &Context, args: &ExecArgs) -> anyhow::Result<i32> {
+    if !args.detach {
+        crate::terminal::check_input_is_a_terminal(args.interactive && args.tty)?;
+    }
     let runtime = context.containers()?;
     let (name, command) = args
         .args

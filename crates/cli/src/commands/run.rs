@@ -17,6 +17,10 @@ pub fn run(context: &Context, args: RunArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn run_container(context: &Context, args: &RunArgs) -> anyhow::Result<ExitCode> {
+    let options = &args.options;
+    if !args.detach {
+        crate::terminal::check_input_is_a_terminal(options.interactive && options.tty)?;
+    }
     let runtime = context.containers()?;
     let record = super::create::create(context, &runtime, &args.options)?;
     let starting = || format!("starting container {}", record.short_id());
