@@ -388,3 +388,15 @@ fn a_named_user_gets_its_primary_and_supplementary_groups_from_the_image() {
     unknown.code_is(125);
     assert!(unknown.stderr.contains("unable to find user nosuch"), "{unknown}");
 }
+
+#[test]
+fn the_containers_own_network_has_loopback_up() {
+    let (_registry, env) = busybox_env();
+    let script = "cat /sys/class/net/lo/flags; ping -c 1 -W 2 127.0.0.1 >/dev/null && echo reached";
+    let output = container(&env, &["run", "--rm", "busybox", "sh", "-c", script]);
+    // IFF_UP | IFF_LOOPBACK, and more once it runs.
+    let flags = output.stdout.lines().next().unwrap_or_default();
+    let flags = u32::from_str_radix(flags.trim_start_matches("0x"), 16).unwrap_or(0);
+    assert_eq!(flags & 0x9, 0x9, "{output}");
+    assert!(output.success().stdout.ends_with("reached\n"), "{output}");
+}

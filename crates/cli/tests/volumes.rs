@@ -492,3 +492,33 @@ fn prune_takes_unused_anonymous_volumes_and_with_all_every_unused_one() {
     );
     assert_eq!(volume_names(&env).len(), 2, "the used volumes stay");
 }
+
+#[test]
+fn prune_asks_first_and_anything_but_yes_keeps_the_volumes() {
+    let (_registry, env) = busybox_env();
+    container(&env, &["volume", "create", "keepme"]).success();
+    let prune = |answer: &str| {
+        let mut child = env
+            .command(common::BIN)
+            .args(["volume", "prune", "--all"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        use std::io::Write as _;
+        child.stdin.take().unwrap().write_all(answer.as_bytes()).unwrap();
+        child.wait_with_output().unwrap()
+    };
+    for answer in ["", "n\n", "maybe\n"] {
+        let declined = prune(answer);
+        assert!(declined.status.success());
+        let stderr = String::from_utf8_lossy(&declined.stderr);
+        assert!(stderr.contains("Are you sure you want to continue? [y/N]"), "{stderr}");
+        assert_eq!(String::from_utf8_lossy(&declined.stdout), "Total reclaimed space: 0B\n");
+        assert_eq!(volume_names(&env), ["keepme"]);
+    }
+    let accepted = prune("y\n");
+    assert!(String::from_utf8_lossy(&accepted.stdout).contains("Deleted Volumes:\nkeepme\n"));
+    assert!(volume_names(&env).is_empty());
+}

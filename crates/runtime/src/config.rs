@@ -246,13 +246,27 @@ pub fn resolve_env(
 
 /// The entries of an `--env-file`: one `KEY=VALUE` or `KEY` per line; blank lines and
 /// lines starting with `#` are skipped; values are taken verbatim (no quotes removed).
-pub fn parse_env_file(text: &str) -> Vec<String> {
+/// A name with white space in it (`export A=1`, `A =1`) is an error, as in Docker.
+pub fn parse_env_file(text: &str) -> Result<Vec<String>> {
     text.lines()
         .map(|line| line.trim_start())
         .filter(|line| !line.is_empty() && !line.starts_with('#'))
-        .map(|line| match line.split_once('=') {
-            Some((key, value)) => format!("{}={value}", key.trim_end()),
-            None => line.trim_end().to_owned(),
+        .map(|line| {
+            let (key, value) = match line.split_once('=') {
+                Some((key, value)) => (key, Some(value)),
+                None => (line.trim_end(), None),
+            };
+            if key.contains(char::is_whitespace) {
+                return Err(RuntimeError::InvalidOption {
+                    option: "--env-file",
+                    value: line.to_owned(),
+                    reason: format!("variable '{key}' contains whitespaces"),
+                });
+            }
+            Ok(match value {
+                Some(value) => format!("{key}={value}"),
+                None => key.to_owned(),
+            })
         })
         .collect()
 }
@@ -368,11 +382,13 @@ mod tests {
 
     #[test]
     fn env_files_skip_comments_and_keep_values_verbatim() {
-        let text = "# comment\n\nA=1\n  B = \"two words\"\nHOSTVAR\n";
+        let text = "# comment\n\nA=1\n  B= \"two words\"\nHOSTVAR\n";
         assert_eq!(
-            parse_env_file(text),
+            parse_env_file(text).unwrap(),
             ["A=1", "B= \"two words\"", "HOSTVAR"]
         );
+        assert!(parse_env_file("export C=3\n").is_err());
+        assert!(parse_env_file("D =4\n").is_err());
     }
 
     #[test]

@@ -123,6 +123,12 @@ pub enum RuntimeError {
         /// The container's ID.
         id: String,
     },
+    /// `exec` into a paused container (Docker's message).
+    #[error("Container {name} is paused, unpause the container before exec")]
+    PausedForExec {
+        /// The container, as the user named it.
+        name: String,
+    },
     /// The container is not paused (Docker's message).
     #[error("Container {id} is not paused")]
     NotPaused {

@@ -37,6 +37,7 @@ pub mod ids;
 pub mod init;
 mod inroot;
 mod logread;
+mod loopback;
 pub mod limits;
 pub mod logs;
 mod manage;

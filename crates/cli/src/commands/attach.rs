@@ -30,6 +30,9 @@ const FORWARDED: [i32; 6] = [
 const ENDING: [i32; 4] = [libc::SIGINT, libc::SIGTERM, libc::SIGHUP, libc::SIGQUIT];
 
 pub fn run(context: &Context, args: AttachArgs) -> anyhow::Result<ExitCode> {
+    if let Some(keys) = &args.detach_keys {
+        crate::terminal::parse_detach_keys(keys)?;
+    }
     let runtime = context.containers()?;
     let record = runtime.find(&args.name)?;
     if !record.is_running() {

@@ -72,7 +72,7 @@ fn user_config(options: &ContainerOptions, command: &[String]) -> anyhow::Result
     for path in &options.env_files {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("reading the env file `{}`", path.display()))?;
-        entries.extend(parse_env_file(&text));
+        entries.extend(parse_env_file(&text)?);
     }
     entries.extend(options.env.iter().cloned());
     let env = resolve_env(&entries, |key| std::env::var(key).ok())?;

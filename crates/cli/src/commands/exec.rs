@@ -58,7 +58,7 @@ fn env(args: &ExecArgs) -> anyhow::Result<Vec<String>> {
     for path in &args.env_files {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("reading the env file `{}`", path.display()))?;
-        entries.extend(parse_env_file(&text));
+        entries.extend(parse_env_file(&text)?);
     }
     entries.extend(args.env.iter().cloned());
     Ok(resolve_env(&entries, |key| std::env::var(key).ok())?)

@@ -30,6 +30,7 @@ mod top;
 mod volume;
 mod wait;
 
+use std::io::Write as _;
 use std::process::ExitCode;
 
 use crate::cli::{Cli, Command, ImageCommand};
@@ -99,6 +100,18 @@ pub fn each(
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// Docker's prompt before a removal that cannot be undone: `WARNING! …`, then
+/// `[y/N]` read from stdin. Anything but `y` or `yes` (an empty line, the end of
+/// input) declines.
+pub fn confirm(warning: &str) -> anyhow::Result<bool> {
+    let mut stderr = std::io::stderr().lock();
+    write!(stderr, "WARNING! {warning}\nAre you sure you want to continue? [y/N] ")?;
+    stderr.flush()?;
+    let mut answer = String::new();
+    std::io::stdin().read_line(&mut answer)?;
+    Ok(matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes"))
 }
 
 fn is_broken_pipe(error: &anyhow::Error) -> bool {

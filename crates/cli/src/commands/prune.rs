@@ -8,9 +8,14 @@ use crate::context::Context;
 use crate::output::human_size;
 
 pub fn run(context: &Context, args: PruneArgs) -> anyhow::Result<ExitCode> {
-    // Docker asks for confirmation on a terminal; we never prompt, since nothing here is
-    // undoable by surprise: `-a` must be typed to remove tagged images.
-    let _ = args.force;
+    let warning = match args.all {
+        true => "This will remove all images without at least one container associated to them.",
+        false => "This will remove all dangling images.",
+    };
+    if !args.force && !super::confirm(warning)? {
+        writeln!(std::io::stdout(), "Total reclaimed space: 0B")?;
+        return Ok(ExitCode::SUCCESS);
+    }
     let store = context.store()?;
     let report = store.prune(args.all)?;
     let mut stdout = std::io::stdout().lock();

@@ -18,6 +18,11 @@ pub fn run(context: &Context, args: RunArgs) -> anyhow::Result<ExitCode> {
 
 fn run_container(context: &Context, args: &RunArgs) -> anyhow::Result<ExitCode> {
     let options = &args.options;
+    // Checked before anything is created: a session that cannot start must not
+    // leave a container waiting to run unattended.
+    if let Some(keys) = &args.detach_keys {
+        crate::terminal::parse_detach_keys(keys)?;
+    }
     if !args.detach {
         crate::terminal::check_input_is_a_terminal(options.interactive && options.tty)?;
     }

@@ -10,6 +10,9 @@ use crate::cli::StartArgs;
 use crate::context::Context;
 
 pub fn run(context: &Context, args: StartArgs) -> anyhow::Result<ExitCode> {
+    if let Some(keys) = &args.detach_keys {
+        crate::terminal::parse_detach_keys(keys)?;
+    }
     let runtime = context.containers()?;
     if args.attach || args.interactive {
         let [name] = args.names.as_slice() else {

@@ -126,6 +126,9 @@ impl Monitor {
         report: &mut Report,
     ) -> Result<Monitor> {
         let created = Created::new(paths, record)?;
+        if record.host.network == crate::record::NetworkMode::None {
+            crate::loopback::bring_up(created.pid)?;
+        }
         let listener = bind(&paths.socket(&record.id))?;
         let first_client = match wait_for_attach {
             true => {

@@ -8,9 +8,14 @@ use crate::context::Context;
 use crate::output::human_size;
 
 pub fn run(context: &Context, args: VolumePruneArgs) -> anyhow::Result<ExitCode> {
-    // Never a prompt, as for `image prune`: only unused volumes go, and named ones only
-    // with `--all`.
-    let _ = args.force;
+    let warning = match args.all {
+        true => "This will remove all local volumes not used by at least one container.",
+        false => "This will remove anonymous local volumes not used by at least one container.",
+    };
+    if !args.force && !crate::commands::confirm(warning)? {
+        writeln!(std::io::stdout(), "Total reclaimed space: 0B")?;
+        return Ok(ExitCode::SUCCESS);
+    }
     let report = context.containers()?.prune_volumes(args.all)?;
     let mut stdout = std::io::stdout().lock();
     if !report.removed.is_empty() {
