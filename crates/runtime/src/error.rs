@@ -123,6 +123,14 @@ pub enum RuntimeError {
         /// The container's ID.
         id: String,
     },
+    /// Removing a container that its monitor is about to restart (Docker's message).
+    #[error(
+        "You cannot remove a restarting container {id}. Stop the container before attempting removal or force remove"
+    )]
+    IsRestarting {
+        /// The container's ID.
+        id: String,
+    },
     /// `exec` into a paused container (Docker's message).
     #[error("Container {name} is paused, unpause the container before exec")]
     PausedForExec {

@@ -161,6 +161,9 @@ impl Runtime {
     /// A running one needs `force`, which kills it first.
     pub fn remove(&self, name: &str, force: bool) -> Result<ContainerRecord> {
         let record = self.find(name)?;
+        if record.is_restarting() && !force {
+            return Err(RuntimeError::IsRestarting { id: record.id });
+        }
         if record.is_running() || record.is_orphaned() {
             if !force {
                 return Err(RuntimeError::IsRunning { name: record.name });
@@ -239,6 +242,21 @@ impl ContainerRecord {
     /// Whether the process runs (the record says so and its monitor is alive).
     pub fn is_running(&self) -> bool {
         self.state.status == Status::Running && is_monitored(self)
+    }
+
+    /// Docker's `State.Status`: `created`, `running`, `paused`, `restarting` or
+    /// `exited`.
+    pub fn docker_status(&self) -> &'static str {
+        match self.state.status {
+            Status::Running if self.is_running() && self.state.is_paused => "paused",
+            Status::Exited if self.is_restarting() => "restarting",
+            other => other.as_str(),
+        }
+    }
+
+    /// Whether its monitor waits to restart it by its policy.
+    pub fn is_restarting(&self) -> bool {
+        self.state.is_restarting && is_monitored(self)
     }
 
     /// Whether a monitor process is alive for it (also while it waits to restart).

@@ -4,7 +4,7 @@ use std::io::Write as _;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
-use container_runtime::{ContainerRecord, HostConfig, Runtime, RuntimeError, Status};
+use container_runtime::{ContainerRecord, HostConfig, Runtime, RuntimeError};
 use container_store::Image;
 use serde_json::{Value, json};
 
@@ -178,10 +178,7 @@ fn host_settings_json(host: &HostConfig) -> Value {
 fn state_json(record: &ContainerRecord) -> Value {
     let state = &record.state;
     let is_running = record.is_running();
-    let status = match state.status {
-        Status::Running if is_running && state.is_paused => "paused",
-        other => other.as_str(),
-    };
+    let status = record.docker_status();
     json!({
         "Status": status,
         "Running": is_running,

@@ -21,7 +21,7 @@ pub fn run(context: &Context, args: PsArgs) -> anyhow::Result<ExitCode> {
     records.reverse();
     let last = if args.latest { Some(1) } else { args.last };
     let show_all = args.all || last.is_some() || filters.status.is_some();
-    records.retain(|r| (show_all || r.is_running()) && filters.keep(r));
+    records.retain(|r| (show_all || r.is_running() || r.is_restarting()) && filters.keep(r));
     if let Some(last) = last {
         records.truncate(last);
     }
@@ -126,7 +126,7 @@ fn to_json(record: &ContainerRecord, no_trunc: bool) -> Value {
         "Ports": "",
         "RunningFor": human_since(Some(&record.created)),
         "Size": "0B",
-        "State": record.state.status.as_str(),
+        "State": record.docker_status(),
         "Status": status(record),
     })
 }
@@ -172,7 +172,7 @@ impl Filters {
         let any = |list: &[String], test: &dyn Fn(&str) -> bool| {
             list.is_empty() || list.iter().any(|v| test(v))
         };
-        let status = record.state.status.as_str();
+        let status = record.docker_status();
         any(&self.ids, &|v| record.id.starts_with(v))
             && any(&self.names, &|v| record.name.contains(v))
             && self.status.as_ref().is_none_or(|list| list.iter().any(|s| s == status))
