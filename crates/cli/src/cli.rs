@@ -75,7 +75,7 @@ pub enum Command {
     Pull(PullArgs),
     /// List images
     Images(ImagesArgs),
-    /// Show low-level information about images, as JSON
+    /// Show low-level information about containers and images, as JSON
     Inspect(InspectArgs),
     /// Give an image another name
     Tag(TagArgs),
@@ -94,6 +94,10 @@ pub enum Command {
     Volume(VolumeCommand),
     /// Print a shell completion script
     Completion(CompletionArgs),
+    /// Versions, store paths and sizes, and kernel checks (as `system info`)
+    Info(InfoArgs),
+    /// Show the version
+    Version(VersionArgs),
     /// The monitor of one container (started by `run` and `start`, not by hand)
     #[command(name = "__monitor", hide = true)]
     Monitor(MonitorArgs),
@@ -807,4 +811,11 @@ pub enum CopyHelperAction {
         #[arg(long)]
         archive: bool,
     },
+}
+
+#[derive(Debug, Args)]
+pub struct VersionArgs {
+    /// `json`, or a Go template such as '{{.Client.Version}}'
+    #[arg(short, long)]
+    pub format: Option<String>,
 }

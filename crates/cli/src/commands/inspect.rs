@@ -60,7 +60,14 @@ fn lookup(runtime: &Runtime, kind: Kind, name: &str) -> anyhow::Result<Value> {
             Err(error) => return Err(error.into()),
         }
     }
-    Ok(to_json(&runtime.store().resolve(name)?))
+    match runtime.store().resolve(name) {
+        Ok(image) => Ok(to_json(&image)),
+        // Neither kind has it: say so as Docker does, not as if only images counted.
+        Err(container_store::StoreError::ImageNotFound { .. }) if kind == Kind::Any => {
+            anyhow::bail!("no such object: `{name}` (neither a container nor an image)")
+        }
+        Err(error) => Err(error.into()),
+    }
 }
 
 /// Docker's zero time, for times that never happened.

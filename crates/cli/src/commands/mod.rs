@@ -76,6 +76,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::System(command) => system::run(&context, command),
         Command::Volume(command) => volume::run(&context, command),
         Command::Completion(args) => completion::run(args),
+        Command::Info(args) => system::info(&context, args),
+        Command::Version(args) => system::version(args),
     }
 }
 

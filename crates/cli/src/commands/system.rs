@@ -22,6 +22,41 @@ pub fn run(context: &Context, command: SystemCommand) -> anyhow::Result<ExitCode
     }
 }
 
+/// `container version`: Docker prints a client and a server; with no daemon, there
+/// is only the one program.
+pub fn version(args: crate::cli::VersionArgs) -> anyhow::Result<ExitCode> {
+    let value = json!({
+        "Client": {
+            "Version": env!("CARGO_PKG_VERSION"),
+            "Os": std::env::consts::OS,
+            "Arch": docker_arch(),
+            "Runtime": "libcontainer (youki) 0.7",
+        },
+    });
+    let mut out = std::io::stdout().lock();
+    match args.format.as_deref() {
+        None => {
+            let client = &value["Client"];
+            writeln!(out, "Client:")?;
+            writeln!(out, " Version:    {}", client["Version"].as_str().unwrap_or_default())?;
+            writeln!(out, " OS/Arch:    {}/{}", std::env::consts::OS, docker_arch())?;
+            writeln!(out, " Runtime:    {}", client["Runtime"].as_str().unwrap_or_default())?;
+            writeln!(out, " Daemon:     none (each container has a monitor process of its own)")?;
+        }
+        Some(format) => crate::output::Format::parse(Some(format))?.write_rows(&mut out, &[value])?,
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The architecture as OCI and Docker spell it.
+fn docker_arch() -> &'static str {
+    match std::env::consts::ARCH {
+        "x86_64" => "amd64",
+        "aarch64" => "arm64",
+        other => other,
+    }
+}
+
 /// One kernel feature we rely on.
 struct Check {
     name: &'static str,
@@ -109,7 +144,7 @@ fn cgroup_mode() -> &'static str {
     }
 }
 
-fn info(context: &Context, args: InfoArgs) -> anyhow::Result<ExitCode> {
+pub fn info(context: &Context, args: InfoArgs) -> anyhow::Result<ExitCode> {
     let store = context.store()?;
     let images = store.images()?;
     let usage = store.disk_usage()?;
