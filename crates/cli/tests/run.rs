@@ -400,3 +400,24 @@ fn the_containers_own_network_has_loopback_up() {
     assert_eq!(flags & 0x9, 0x9, "{output}");
     assert!(output.success().stdout.ends_with("reached\n"), "{output}");
 }
+
+#[test]
+fn clear_errors_for_a_missing_path_a_mismatched_mount_and_a_bad_env_file() {
+    let (_registry, env) = busybox_env();
+    let missing = container(&env, &["run", "--rm", "busybox", "/no/such/tool"]);
+    missing.code_is(127);
+    assert!(missing.stderr.contains("stat /no/such/tool: no such file or directory"), "{missing}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let bind = format!("{}:/etc/passwd", dir.path().display());
+    let mismatch = container(&env, &["run", "--rm", "-v", &bind, "busybox", "true"]);
+    mismatch.code_is(125);
+    assert!(mismatch.stderr.contains("mount a directory onto a file"), "{mismatch}");
+
+    let env_file = dir.path().join("env");
+    std::fs::write(&env_file, "A=1\nexport C=3\n").unwrap();
+    let bad = container(&env, &["run", "--rm", "--env-file", env_file.to_str().unwrap(), "busybox", "env"]);
+    bad.code_is(125);
+    assert!(bad.stderr.contains("variable 'export C' contains whitespaces"), "{bad}");
+    assert_eq!(container(&env, &["ps", "-aq"]).success().stdout, "");
+}

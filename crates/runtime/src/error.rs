@@ -97,6 +97,23 @@ pub enum RuntimeError {
         /// argv\[0\].
         command: String,
     },
+    /// A bind mount of a directory onto a file, or of a file onto a directory.
+    #[error(
+        "cannot mount `{host_path}` on `{destination}`: one is a directory and the other is not \
+         (are you trying to mount a directory onto a file, or the other way round?)"
+    )]
+    MountTypeMismatch {
+        /// The host path.
+        host_path: String,
+        /// The path in the container.
+        destination: String,
+    },
+    /// The command, given as a path, is not there (exit code 127).
+    #[error("exec: \"{command}\": stat {command}: no such file or directory")]
+    CommandPathNotFound {
+        /// argv\[0\].
+        command: String,
+    },
     /// The command exists but cannot be run (exit code 126).
     #[error("exec: \"{command}\": {reason}")]
     CommandNotExecutable {
@@ -251,7 +268,7 @@ impl RuntimeError {
     /// not found, 126 when it cannot be invoked, 125 for anything else (the tool failed).
     pub fn exit_code(&self) -> u8 {
         match self {
-            RuntimeError::CommandNotFound { .. } => 127,
+            RuntimeError::CommandNotFound { .. } | RuntimeError::CommandPathNotFound { .. } => 127,
             RuntimeError::CommandNotExecutable { .. } | RuntimeError::WorkdirNotFound { .. } => 126,
             _ => 125,
         }

@@ -87,6 +87,11 @@ impl RootDir {
         }
     }
 
+    /// Whether something is at `path` (following links inside the root).
+    pub(crate) fn exists(&self, path: &str) -> bool {
+        self.stat(path).is_ok()
+    }
+
     /// Whether `path` is a directory (following links inside the root).
     pub(crate) fn is_dir(&self, path: &str) -> bool {
         self.stat(path).is_ok_and(|s| FileType::from_raw_mode(s.st_mode) == FileType::Directory)
@@ -145,6 +150,10 @@ impl RootDir {
             Some(reason) => RuntimeError::CommandNotExecutable {
                 command: command.to_owned(),
                 reason,
+            },
+            // A path is looked at, not searched for: say so, as runc does.
+            None if command.contains('/') => RuntimeError::CommandPathNotFound {
+                command: command.to_owned(),
             },
             None => RuntimeError::CommandNotFound {
                 command: command.to_owned(),

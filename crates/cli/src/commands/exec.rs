@@ -73,7 +73,11 @@ fn failed(error: &anyhow::Error) -> ExitCode {
         .chain()
         .find_map(|cause| cause.downcast_ref::<RuntimeError>())
         .map_or(1, |error| match error {
-            RuntimeError::Monitor { .. } | RuntimeError::Container { .. } => 126,
+            // The runtime fails these in Docker, which makes them 126.
+            RuntimeError::Monitor { .. }
+            | RuntimeError::Container { .. }
+            | RuntimeError::UserNotFound { .. }
+            | RuntimeError::GroupNotFound { .. } => 126,
             other if other.exit_code() != 125 => other.exit_code(),
             _ => 1,
         });

@@ -58,9 +58,17 @@ fn bind_source(mount: &MountSpec, root: &RootDir) -> Result<String> {
         }
         std::fs::create_dir_all(source).map_err(RuntimeError::io("creating", source))?;
     }
-    match source.is_dir() {
-        true => root.create_dir_all(&mount.destination)?,
-        false => root.create_file(&mount.destination)?,
+    let is_dir = source.is_dir();
+    let destination = &mount.destination;
+    if root.exists(destination) && root.is_dir(destination) != is_dir {
+        return Err(RuntimeError::MountTypeMismatch {
+            host_path: mount.source.clone(),
+            destination: destination.clone(),
+        });
+    }
+    match is_dir {
+        true => root.create_dir_all(destination)?,
+        false => root.create_file(destination)?,
     }
     Ok(mount.source.clone())
 }
