@@ -110,6 +110,18 @@ pub enum StoreError {
         /// What is wrong.
         reason: String,
     },
+    /// A single-platform image is not of the platform asked for (Docker's message).
+    #[error(
+        "image with reference {reference} was found but does not match the specified platform: wanted {wanted}, actual: {actual}"
+    )]
+    PlatformMismatch {
+        /// The image.
+        reference: String,
+        /// The platform asked for.
+        wanted: String,
+        /// The image's.
+        actual: String,
+    },
     /// An index has no entry for the platform asked for.
     #[error("no image for platform {platform} in `{reference}` (it has: {available})")]
     NoMatchingPlatform {

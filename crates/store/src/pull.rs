@@ -163,6 +163,11 @@ impl Store {
         let config: ImageConfig = serde_json::from_slice(&config_bytes)
             .map_err(|e| invalid("config", &config_digest, &e.to_string()))?;
         check_layers_match(&manifest, &config, &manifest_digest)?;
+        if index.is_none()
+            && let Some(wanted) = &options.platform
+        {
+            check_platform(&config, wanted, reference)?;
+        }
 
         self.fetch_layers(Arc::new(session), &manifest, &config, events)
             .await?;
@@ -369,6 +374,28 @@ fn pick_from_index(top: &Manifest, reference: &Reference, platform: &Platform) -
             available: platforms_of(&index),
         }),
     }
+}
+
+/// A single-platform image pulled for an explicit `--platform` must be of it, as
+/// Docker checks, rather than be stored as if it were.
+fn check_platform(config: &ImageConfig, wanted: &Platform, reference: &Reference) -> Result<()> {
+    let (os, architecture) = (&config.os, &config.architecture);
+    let candidate = container_registry::platform::Candidate {
+        os,
+        architecture,
+        variant: config.variant.as_deref(),
+        os_version: None,
+        is_attestation: false,
+    };
+    if container_registry::platform::select(wanted, &[candidate]).is_some() {
+        return Ok(());
+    }
+    let variant = config.variant.as_ref().map(|v| format!("/{v}")).unwrap_or_default();
+    Err(StoreError::PlatformMismatch {
+        reference: reference.familiar(),
+        wanted: wanted.to_string(),
+        actual: format!("{os}/{architecture}{variant}"),
+    })
 }
 
 fn check_layers_match(manifest: &ImageManifest, config: &ImageConfig, digest: &str) -> Result<()> {

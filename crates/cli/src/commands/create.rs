@@ -116,9 +116,21 @@ fn image(
     options: &ContainerOptions,
     name: &str,
 ) -> anyhow::Result<Image> {
+    let platform = options.platform.as_deref().map(Platform::parse).transpose()?;
     if options.pull != PullPolicy::Always {
         match runtime.store().resolve(name) {
-            Ok(image) => return Ok(image),
+            // A local image of another platform than the one asked for is missing.
+            Ok(image) if platform.as_ref().is_none_or(|p| is_of_platform(&image, p)) => {
+                return Ok(image);
+            }
+            Ok(image) if options.pull == PullPolicy::Never => {
+                anyhow::bail!(
+                    "image `{name}` is {}/{}, not the platform asked for, and --pull never forbids pulling",
+                    image.config.os,
+                    image.config.architecture
+                );
+            }
+            Ok(_) => {}
             Err(StoreError::ImageNotFound { .. }) if options.pull == PullPolicy::Missing => {}
             Err(error) => return Err(error.into()),
         }
@@ -129,11 +141,23 @@ fn image(
         let shown = shown.as_ref().unwrap_or(&reference).familiar();
         writeln!(std::io::stderr(), "Unable to find image '{shown}' locally")?;
     }
-    let platform = options.platform.as_deref().map(Platform::parse).transpose()?;
     let mode = if options.quiet {
         ProgressMode::Quiet
     } else {
         ProgressMode::Auto
     };
     Ok(super::pull::pull(context, &reference, platform, mode, true)?.image)
+}
+
+/// Whether a stored image can serve `platform`.
+fn is_of_platform(image: &Image, platform: &Platform) -> bool {
+    let config = &image.config;
+    let candidate = container_registry::platform::Candidate {
+        os: &config.os,
+        architecture: &config.architecture,
+        variant: config.variant.as_deref(),
+        os_version: None,
+        is_attestation: false,
+    };
+    container_registry::platform::select(platform, &[candidate]).is_some()
 }
