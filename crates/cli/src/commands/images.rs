@@ -19,6 +19,13 @@ struct Row<'a> {
     digest: String,
 }
 
+/// Column names for `--format 'table …'`, as Docker's `images` has them.
+const HEADERS: &[(&str, &str)] = &[
+    ("ID", "IMAGE ID"),
+    ("CreatedSince", "CREATED"),
+    ("CreatedAt", "CREATED AT"),
+];
+
 pub fn run(context: &Context, args: ImagesArgs) -> anyhow::Result<ExitCode> {
     let store = context.store()?;
     let images = store.images()?;
@@ -47,7 +54,7 @@ pub fn run(context: &Context, args: ImagesArgs) -> anyhow::Result<ExitCode> {
         }
         return Ok(ExitCode::SUCCESS);
     }
-    match Format::parse(args.format.as_deref())? {
+    match Format::parse(args.format.as_deref())?.with_headers(HEADERS) {
         Format::Table => table(&rows, &args).write(&mut out)?,
         format => format.write_rows(&mut out, &rows.iter().map(to_json).collect::<Vec<_>>())?,
     }

@@ -34,7 +34,7 @@ pub fn run(context: &Context, args: PsArgs) -> anyhow::Result<ExitCode> {
         }
         return Ok(ExitCode::SUCCESS);
     }
-    match Format::parse(args.format.as_deref())? {
+    match Format::parse(args.format.as_deref())?.with_headers(HEADERS) {
         Format::Table => table(&records, args.no_trunc).write(&mut out)?,
         format => {
             let rows: Vec<Value> = records.iter().map(|r| to_json(r, args.no_trunc)).collect();
@@ -77,6 +77,13 @@ fn command(record: &ContainerRecord, no_trunc: bool) -> String {
     }
     format!("\"{}\"", text.replace('\\', "\\\\").replace('"', "\\\""))
 }
+
+/// Column names for `--format 'table …'`, as Docker's `ps` has them.
+const HEADERS: &[(&str, &str)] = &[
+    ("ID", "CONTAINER ID"),
+    ("RunningFor", "CREATED"),
+    ("CreatedAt", "CREATED AT"),
+];
 
 /// `Up 5 seconds`, `Exited (0) 3 minutes ago`, `Created`.
 fn status(record: &ContainerRecord) -> String {

@@ -52,33 +52,124 @@ pub enum Format {
     Table,
     Json,
     Template(template::Template),
+    /// `table TEMPLATE`: a header row, then the rows, columns (split at tabs) aligned.
+    TableTemplate {
+        template: template::Template,
+        /// The template's text, from which the header is made.
+        text: String,
+        header: String,
+    },
 }
 
 impl Format {
-    /// `None`/`table` → table, `json` → JSON, anything else a template
-    /// (a `table ` prefix keeps the header row, as in Docker; we print no header then).
+    /// `None`/`table` → table, `json` → JSON, anything else a template; a `table `
+    /// prefix adds a header row and aligns the columns, as in Docker.
     pub fn parse(text: Option<&str>) -> anyhow::Result<Format> {
         match text.map(str::trim) {
             None | Some("") | Some("table") => Ok(Format::Table),
             Some("json") | Some("{{json .}}") => Ok(Format::Json),
-            Some(other) => {
-                let body = other.strip_prefix("table ").unwrap_or(other);
-                Ok(Format::Template(template::Template::parse(body)?))
-            }
+            Some(other) => match other.strip_prefix("table ") {
+                Some(body) => Ok(Format::TableTemplate {
+                    template: template::Template::parse(body)?,
+                    text: body.to_owned(),
+                    header: header_for(body, &[]),
+                }),
+                None => Ok(Format::Template(template::Template::parse(other)?)),
+            },
         }
+    }
+
+    /// Names a listing's columns as its own table does (`ID` is `CONTAINER ID` in
+    /// `ps`, `IMAGE ID` in `images`); other fields get their name in capitals.
+    pub fn with_headers(mut self, labels: &[(&str, &str)]) -> Format {
+        if let Format::TableTemplate { text, header, .. } = &mut self {
+            *header = header_for(text, labels);
+        }
+        self
     }
 
     /// Prints each row as JSON (one object per line) or through the template.
     pub fn write_rows(&self, out: &mut impl Write, rows: &[Value]) -> anyhow::Result<()> {
+        if let Format::TableTemplate { template, header, .. } = self {
+            let mut lines = vec![header.clone()];
+            for row in rows {
+                lines.push(template.render(row)?);
+            }
+            return Ok(write_aligned(out, &lines)?);
+        }
         for row in rows {
             match self {
                 Format::Json => writeln!(out, "{}", serde_json::to_string(row)?)?,
                 Format::Template(template) => writeln!(out, "{}", template.render(row)?)?,
-                Format::Table => unreachable!("tables are drawn by the command"),
+                Format::Table | Format::TableTemplate { .. } => {
+                    unreachable!("tables are drawn by the command")
+                }
             }
         }
         Ok(())
     }
+}
+
+/// The header row of a `table` template: each `{{…}}` becomes the label of the
+/// last `.Field` in it, the text between stays.
+fn header_for(text: &str, labels: &[(&str, &str)]) -> String {
+    let mut header = String::new();
+    let mut rest = text;
+    while let Some(start) = rest.find("{{") {
+        header.push_str(&rest[..start]);
+        let Some(end) = rest[start..].find("}}") else {
+            break;
+        };
+        let action = &rest[start + 2..start + end];
+        if let Some(field) = action.rsplit('.').next().filter(|_| action.contains('.')) {
+            let field: String = field.chars().take_while(|c| c.is_alphanumeric()).collect();
+            header.push_str(&label(&field, labels));
+        }
+        rest = &rest[start + end + 2..];
+    }
+    header.push_str(rest);
+    header.replace("\\t", "\t")
+}
+
+/// `CreatedAt` → `CREATED AT`, unless `labels` names it.
+fn label(field: &str, labels: &[(&str, &str)]) -> String {
+    if let Some((_, label)) = labels.iter().find(|(name, _)| *name == field) {
+        return (*label).to_owned();
+    }
+    let mut label = String::new();
+    for (i, c) in field.chars().enumerate() {
+        if i > 0 && c.is_uppercase() && !field[..i].ends_with(|p: char| p.is_uppercase()) {
+            label.push(' ');
+        }
+        label.extend(c.to_uppercase());
+    }
+    label
+}
+
+/// Lines whose tab-separated cells are padded into columns, three spaces apart.
+fn write_aligned(out: &mut impl Write, lines: &[String]) -> std::io::Result<()> {
+    let rows: Vec<Vec<&str>> = lines.iter().map(|l| l.split('\t').collect()).collect();
+    let mut widths: Vec<usize> = Vec::new();
+    for row in &rows {
+        for (i, cell) in row.iter().enumerate() {
+            let width = cell.chars().count();
+            match widths.get_mut(i) {
+                Some(w) => *w = (*w).max(width),
+                None => widths.push(width),
+            }
+        }
+    }
+    for row in rows {
+        let mut line = String::new();
+        for (i, cell) in row.iter().enumerate() {
+            match i + 1 == row.len() {
+                true => line.push_str(cell),
+                false => line.push_str(&format!("{cell:<width$}   ", width = widths[i])),
+            }
+        }
+        writeln!(out, "{}", line.trim_end())?;
+    }
+    Ok(())
 }
 
 /// Sizes as Docker prints them: decimal units, three significant digits (`7.8MB`).
@@ -208,6 +299,24 @@ mod tests {
         assert_eq!(
             String::from_utf8(out).unwrap(),
             "REPOSITORY   TAG\nalpine       latest\n"
+        );
+    }
+}
+
+#[cfg(test)]
+mod table_template_tests {
+    use super::*;
+
+    #[test]
+    fn table_templates_get_a_header_and_aligned_columns() {
+        let format = Format::parse(Some("table {{.ID}}\\t{{.CreatedAt}}\\t{{json .Labels}}")).unwrap();
+        let format = format.with_headers(&[("ID", "CONTAINER ID")]);
+        let rows = [serde_json::json!({"ID": "abc", "CreatedAt": "now", "Labels": {}})];
+        let mut out = Vec::new();
+        format.write_rows(&mut out, &rows).unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "CONTAINER ID   CREATED AT   LABELS\nabc            now          {}\n"
         );
     }
 }
