@@ -1,6 +1,8 @@
 //! The part of Go's `text/template` that `--format` needs: `{{.Field}}`, nested fields
 //! (`{{.Config.Env}}`), `{{json .X}}`, `{{index .Labels "k"}}`, `{{join .List ","}}`,
 //! `{{upper .X}}`, `{{lower .X}}`, and `\t` / `\n` escapes as Docker's CLI takes them.
+//!
+//! TODO: Go's `if`, `range`, `with`, `printf` and methods such as `.Label "k"` are refused
 
 use serde_json::Value;
 
