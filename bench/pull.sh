@@ -33,7 +33,7 @@ name=127.0.0.1:$port/library/python:3.11-slim
 skopeo copy -q --preserve-digests --dest-tls-verify=false "oci:$layout:$image" "docker://$name"
 
 now() { date +%s%N; }
-median() { sort -n | awk '{a[NR]=$1} END {printf "%d\n", (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+median() { sort -n | awk '{a[NR]=$1} END {printf "%.0f\n", (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 ms() { echo "scale=1; $1 / 1000000" | bc; }
 
 : >"$work/ours" >"$work/podman" >"$work/skopeo" >"$work/rss"

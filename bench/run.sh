@@ -40,7 +40,7 @@ jq '.process.args = ["true"] | .process.terminal = false' "$work/bundle/config.j
 mv "$work/config.json" "$work/bundle/config.json"
 
 now() { date +%s%N; }
-median() { sort -n | awk '{a[NR]=$1} END {printf "%d\n", (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+median() { sort -n | awk '{a[NR]=$1} END {printf "%.0f\n", (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 ms() { echo "scale=1; $1 / 1000000" | bc; }
 
 : >"$work/ours.t" >"$work/podman.t" >"$work/runc.t"
