@@ -277,6 +277,25 @@ impl Records {
         Ok(Some(record))
     }
 
+    /// [`Records::update`] for what a monitor records as its container runs and
+    /// exits: written atomically but not synced, since after a crash those facts are
+    /// stale anyway and `system start` sets them right; a flush per state change
+    /// would cost every `run` several disk round trips.
+    pub(crate) fn update_state(
+        &self,
+        id: &str,
+        change: impl FnOnce(&mut ContainerRecord),
+    ) -> Result<Option<ContainerRecord>> {
+        let _lock = self.lock()?;
+        let Some(mut record) = self.load(id)? else {
+            return Ok(None);
+        };
+        change(&mut record);
+        let bytes = serde_json::to_vec_pretty(&record).expect("records always serialise");
+        fsutil::write_regenerated(&self.paths.record(&record.id), &bytes)?;
+        Ok(Some(record))
+    }
+
     /// Finds what the user means by `name`: a full ID, a name, or a unique ID prefix,
     /// tried in that order (as Docker does).
     pub(crate) fn find(&self, name: &str) -> Result<ContainerRecord> {

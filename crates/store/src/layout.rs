@@ -115,8 +115,9 @@ impl Layout {
 
     pub fn read_index(&self) -> Result<ImageIndex> {
         let path = self.index_path();
-        let file = std::fs::File::open(&path).map_err(StoreError::io("reading", &path))?;
-        ImageIndex::from_reader(file).map_err(|e| StoreError::Corrupt {
+        // Read whole: the parser reads a byte at a time, a system call each unbuffered.
+        let bytes = std::fs::read(&path).map_err(StoreError::io("reading", &path))?;
+        ImageIndex::from_reader(&bytes[..]).map_err(|e| StoreError::Corrupt {
             path,
             source: serde_json::Error::io(std::io::Error::other(e)),
         })

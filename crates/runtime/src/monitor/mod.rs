@@ -48,7 +48,7 @@ pub fn run_monitor(paths: &Paths, id: &str, wait_for_attach: bool) -> Result<()>
         .map_err(|e| RuntimeError::system("becoming a child subreaper")(e.into()))?;
     let records = Records::new(paths);
     let record = records
-        .update(id, |r| r.state.monitor = ProcessId::current())?
+        .update_state(id, |r| r.state.monitor = ProcessId::current())?
         .ok_or_else(|| RuntimeError::NotFound { name: id.to_owned() })?;
 
     let mut report = Report::new();
@@ -161,7 +161,7 @@ impl Monitor {
             return Err(error);
         }
         let pid = self.created.pid;
-        self.records.update(&id, |r| {
+        self.records.update_state(&id, |r| {
             r.state.status = Status::Running;
             r.state.pid = Some(pid);
             r.state.exit_code = None;
@@ -188,7 +188,7 @@ fn finish(paths: &Paths, records: &Records, record: &ContainerRecord, code: i32)
     let id = &record.id;
     let oom_killed = crate::cgroups::was_oom_killed(id);
     tracing::debug!(%id, code, oom_killed, "container exited");
-    let _ = records.update(id, |r| {
+    let _ = records.update_state(id, |r| {
         r.state.status = Status::Exited;
         r.state.is_paused = false;
         r.state.exit_code = Some(code);
@@ -209,7 +209,7 @@ fn finish(paths: &Paths, records: &Records, record: &ContainerRecord, code: i32)
 fn finish_failed(paths: &Paths, records: &Records, record: &ContainerRecord, error: &RuntimeError) {
     let _ = teardown(paths, &record.id);
     let message = full_message(error);
-    let _ = records.update(&record.id, |r| {
+    let _ = records.update_state(&record.id, |r| {
         r.state.monitor = None;
         r.state.error = Some(message);
         r.state.exit_code = Some(i32::from(error.exit_code()));
