@@ -1,7 +1,7 @@
 #!/bin/bash
 # The main job on a machine without internet: a local registry, serving test images built
 # from Debian packages, stands in as the docker.io mirror; `container pull busybox` then
-# behaves as it would against Docker Hub.
+# behaves as it would against Docker Hub, and a container runs from it.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 bin=${CONTAINER_BIN:-$(command -v container || echo "$here/target/release/container")}
@@ -32,3 +32,4 @@ set -x
 "$bin" pull busybox
 "$bin" images
 "$bin" inspect --format '{{.Os}}/{{.Architecture}} {{json .Config.Cmd}}' busybox
+"$bin" run --rm busybox echo "hello from a container"
