@@ -421,3 +421,42 @@ fn clear_errors_for_a_missing_path_a_mismatched_mount_and_a_bad_env_file() {
     assert!(bad.stderr.contains("variable 'export C' contains whitespaces"), "{bad}");
     assert_eq!(container(&env, &["ps", "-aq"]).success().stdout, "");
 }
+
+/// CASES C37: Docker's exit codes for `run`, each line of the case.
+#[test]
+fn exit_codes_are_dockers_c37() {
+    let (_registry, env) = busybox_env();
+    container(&env, &["run", "--rm", "busybox", "sh", "-c", "exit 3"]).code_is(3);
+    container(&env, &["run", "--rm", "busybox", "/etc"]).code_is(126);
+    container(&env, &["run", "--rm", "busybox", "nosuchcmd"]).code_is(127);
+    container(&env, &["run", "--no-such-flag", "busybox"]).code_is(125);
+    // The case names a registry that cannot be reached; tests stay on loopback, so
+    // the pull fails at the mirror instead.
+    container(&env, &["run", "--rm", "no-such-image-123"]).code_is(125);
+    let child_killed = "sh -c 'kill -TERM $$'; exit $?";
+    container(&env, &["run", "--rm", "busybox", "sh", "-c", child_killed]).code_is(143);
+
+    container(&env, &["run", "-d", "--name", "killed", "busybox", "sleep", "1000"]).success();
+    container(&env, &["kill", "killed"]).success();
+    assert_eq!(container(&env, &["wait", "killed"]).success().stdout, "137\n");
+    container(&env, &["run", "-d", "--name", "stopped", "busybox", "sleep", "1000"]).success();
+    container(&env, &["stop", "-t", "1", "stopped"]).success();
+    assert_eq!(container(&env, &["wait", "stopped"]).success().stdout, "137\n");
+}
+
+/// CASES C15, the `run` side: arguments replace the image CMD, `--entrypoint`
+/// drops it, and `--entrypoint ""` clears the image's entrypoint.
+#[test]
+fn entrypoint_and_cmd_merge_as_docker_does_c15() {
+    let (_registry, env) = busybox_env();
+    let echo = container(&env, &["run", "--rm", "busybox", "echo", "hi"]);
+    assert_eq!(echo.success().stdout, "hi\n");
+    let ls = container(&env, &["run", "--rm", "--entrypoint", "/bin/ls", "busybox"]);
+    assert!(ls.success().stdout.lines().any(|l| l == "bin"), "{ls}");
+    let with_args = container(&env, &["run", "--rm", "--entrypoint", "/bin/echo", "busybox", "a", "b"]);
+    assert_eq!(with_args.success().stdout, "a b\n");
+    let cleared = container(&env, &["run", "--rm", "--entrypoint", "", "busybox", "echo", "plain"]);
+    assert_eq!(cleared.success().stdout, "plain\n");
+    let config = inspect(&env, "busybox");
+    assert_eq!(config["Config"]["Cmd"], serde_json::json!(["sh"]));
+}
