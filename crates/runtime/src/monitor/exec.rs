@@ -92,6 +92,8 @@ fn create(
         .with_executor(SizedExecutor { size });
     let console = dir.join("console.sock");
     let (builder, io) = PendingIo::attach(builder, is_terminal, has_stdin, &console)?;
+    // TODO: libcontainer 0.7's tenant builder drops `linux.seccomp`: exec'd processes
+    // run without the container's seccomp profile
     let tenant = builder
         .as_tenant()
         .with_process(Some(process_path))
