@@ -268,13 +268,7 @@ impl Records {
         id: &str,
         change: impl FnOnce(&mut ContainerRecord),
     ) -> Result<Option<ContainerRecord>> {
-        let _lock = self.lock()?;
-        let Some(mut record) = self.load(id)? else {
-            return Ok(None);
-        };
-        change(&mut record);
-        self.save(&record)?;
-        Ok(Some(record))
+        self.change(id, change, true)
     }
 
     /// [`Records::update`] for what a monitor records as its container runs and
@@ -286,13 +280,27 @@ impl Records {
         id: &str,
         change: impl FnOnce(&mut ContainerRecord),
     ) -> Result<Option<ContainerRecord>> {
+        self.change(id, change, false)
+    }
+
+    fn change(
+        &self,
+        id: &str,
+        change: impl FnOnce(&mut ContainerRecord),
+        is_synced: bool,
+    ) -> Result<Option<ContainerRecord>> {
         let _lock = self.lock()?;
         let Some(mut record) = self.load(id)? else {
             return Ok(None);
         };
         change(&mut record);
-        let bytes = serde_json::to_vec_pretty(&record).expect("records always serialise");
-        fsutil::write_regenerated(&self.paths.record(&record.id), &bytes)?;
+        match is_synced {
+            true => self.save(&record)?,
+            false => {
+                let bytes = serde_json::to_vec_pretty(&record).expect("records always serialise");
+                fsutil::write_regenerated(&self.paths.record(&record.id), &bytes)?;
+            }
+        }
         Ok(Some(record))
     }
 
