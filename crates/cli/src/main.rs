@@ -33,8 +33,30 @@ fn main() -> ExitCode {
 }
 
 fn usage_error(error: clap::Error) -> ExitCode {
-    use clap::error::ErrorKind;
-    let _ = error.print();
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    // An unknown flag, said as Docker says it: clap's tip to pass it after `--` reads
+    // as advice to do so, which for `run` would hand it to the container.
+    let unknown = match (error.kind(), error.get(ContextKind::InvalidArg)) {
+        (ErrorKind::UnknownArgument, Some(ContextValue::String(arg))) if arg.starts_with('-') => {
+            Some(arg.clone())
+        }
+        _ => None,
+    };
+    match unknown {
+        Some(flag) => {
+            let usage = error
+                .get(ContextKind::Usage)
+                .map(|usage| format!("\n{usage}\n"))
+                .unwrap_or_default();
+            let _ = writeln!(
+                std::io::stderr(),
+                "error: unknown flag: {flag}\n{usage}\nFor more information, try '--help'."
+            );
+        }
+        None => {
+            let _ = error.print();
+        }
+    }
     match error.kind() {
         ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => ExitCode::SUCCESS,
         ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => ExitCode::from(USAGE_ERROR),

@@ -460,3 +460,20 @@ fn entrypoint_and_cmd_merge_as_docker_does_c15() {
     let config = inspect(&env, "busybox");
     assert_eq!(config["Config"]["Cmd"], serde_json::json!(["sh"]));
 }
+
+#[test]
+fn unknown_flags_are_named_and_a_retagged_image_shows_by_id_in_ps() {
+    let (_registry, env) = busybox_env();
+    let unknown = container(&env, &["run", "--bogus", "busybox"]);
+    unknown.code_is(125);
+    assert!(unknown.stderr.starts_with("error: unknown flag: --bogus\n"), "{unknown}");
+
+    container(&env, &["tag", "busybox", "mine:1"]).success();
+    container(&env, &["run", "-d", "--name", "tagged", "mine:1", "sleep", "100"]).success();
+    let image = || container(&env, &["ps", "--format", "{{.Image}}"]).stdout;
+    assert_eq!(image(), "mine:1\n");
+    container(&env, &["rmi", "mine:1"]).success();
+    let id = inspect(&env, "busybox")["Id"].as_str().unwrap().to_owned();
+    let short = &id.strip_prefix("sha256:").unwrap()[..12];
+    assert_eq!(image(), format!("{short}\n"));
+}

@@ -25,6 +25,9 @@ pub fn run(context: &Context, args: PsArgs) -> anyhow::Result<ExitCode> {
     if let Some(last) = last {
         records.truncate(last);
     }
+    for record in &mut records {
+        show_image_by_id_if_renamed(&runtime, record);
+    }
 
     let mut out = std::io::stdout().lock();
     if args.quiet {
@@ -76,6 +79,20 @@ fn command(record: &ContainerRecord, no_trunc: bool) -> String {
         text = text.chars().take(COMMAND_WIDTH - 1).collect::<String>() + "…";
     }
     format!("\"{}\"", text.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
+/// Shows the image ID where the name the container was made with no longer names
+/// its image (retagged or removed), as Docker's `ps` does.
+fn show_image_by_id_if_renamed(runtime: &container_runtime::Runtime, record: &mut ContainerRecord) {
+    let image = &record.image;
+    let is_same = runtime
+        .store()
+        .resolve(&image.reference)
+        .is_ok_and(|found| found.id == image.id);
+    if !is_same {
+        let hex = image.id.strip_prefix("sha256:").unwrap_or(&image.id);
+        record.image.reference = hex.chars().take(12).collect();
+    }
 }
 
 /// Column names for `--format 'table …'`, as Docker's `ps` has them.
