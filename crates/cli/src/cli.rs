@@ -421,7 +421,11 @@ pub struct ContainerOptions {
     #[arg(long = "tmpfs", value_name = "PATH[:OPTIONS]")]
     pub tmpfs: Vec<String>,
     /// The image, then the command and its arguments
-    #[arg(required = true, trailing_var_arg = true, value_name = "IMAGE [COMMAND [ARG...]]")]
+    #[arg(
+        required = true,
+        trailing_var_arg = true,
+        value_name = "IMAGE [COMMAND [ARG...]]"
+    )]
     pub args: Vec<String>,
 }
 
@@ -551,7 +555,12 @@ pub struct StopArgs {
     #[arg(required = true)]
     pub names: Vec<String>,
     /// Seconds to wait before killing (default: the container's --stop-timeout, else 10)
-    #[arg(short, long = "time", visible_alias = "timeout", value_name = "SECONDS")]
+    #[arg(
+        short,
+        long = "time",
+        visible_alias = "timeout",
+        value_name = "SECONDS"
+    )]
     pub time: Option<u64>,
     /// Signal to send first
     #[arg(short, long, value_name = "SIGNAL")]
@@ -711,7 +720,12 @@ pub struct RestartArgs {
     pub names: Vec<String>,
     /// Seconds to wait for the stop before killing (default: the container's
     /// --stop-timeout, else 10)
-    #[arg(short, long = "time", visible_alias = "timeout", value_name = "SECONDS")]
+    #[arg(
+        short,
+        long = "time",
+        visible_alias = "timeout",
+        value_name = "SECONDS"
+    )]
     pub time: Option<u64>,
     /// Signal to stop with
     #[arg(short, long, value_name = "SIGNAL")]
@@ -738,7 +752,11 @@ pub struct TopArgs {
     /// The container, by name or ID
     pub name: String,
     /// Options for `ps` (default `-ef`)
-    #[arg(trailing_var_arg = true, allow_hyphen_values = true, value_name = "PS OPTIONS")]
+    #[arg(
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_name = "PS OPTIONS"
+    )]
     pub ps_options: Vec<String>,
 }
 

@@ -143,7 +143,9 @@ mod detach_tests {
 pub fn check_input_is_a_terminal(is_needed: bool) -> anyhow::Result<()> {
     use std::io::IsTerminal as _;
     if is_needed && !std::io::stdin().is_terminal() {
-        anyhow::bail!("the input device is not a TTY: drop `-t` to pipe input, or `-i` to only see output");
+        anyhow::bail!(
+            "the input device is not a TTY: drop `-t` to pipe input, or `-i` to only see output"
+        );
     }
     Ok(())
 }

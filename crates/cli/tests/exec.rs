@@ -250,13 +250,25 @@ fn wait_until(condition: impl Fn() -> bool, what: &str) {
 fn exec_refuses_a_paused_container_and_an_unknown_user_as_docker_does() {
     let registry = common::busybox_registry();
     let env = common::mirrored_env(&registry);
-    container(&env, &["run", "-d", "--name", "frozen", "busybox", "sleep", "1000"]).success();
+    container(
+        &env,
+        &["run", "-d", "--name", "frozen", "busybox", "sleep", "1000"],
+    )
+    .success();
     let unknown = container(&env, &["exec", "-u", "nosuch", "frozen", "true"]);
     unknown.code_is(126);
-    assert!(unknown.stderr.contains("unable to find user nosuch"), "{unknown}");
+    assert!(
+        unknown.stderr.contains("unable to find user nosuch"),
+        "{unknown}"
+    );
     container(&env, &["pause", "frozen"]).success();
     let paused = container(&env, &["exec", "frozen", "true"]);
     paused.code_is(1);
-    assert!(paused.stderr.contains("Container frozen is paused, unpause the container before exec"), "{paused}");
+    assert!(
+        paused
+            .stderr
+            .contains("Container frozen is paused, unpause the container before exec"),
+        "{paused}"
+    );
     container(&env, &["rm", "-f", "frozen"]).success();
 }

@@ -140,11 +140,17 @@ fn missing_image_names_what_was_asked() {
     let env = TestEnv::new();
     let output = container(&env, &["inspect", "nothing:here"]);
     output.code_is(1);
-    assert!(output.stderr.contains("no such object: `nothing:here`"), "{output}");
+    assert!(
+        output.stderr.contains("no such object: `nothing:here`"),
+        "{output}"
+    );
     assert_eq!(output.stdout.trim(), "[]");
     let image = container(&env, &["inspect", "--type", "image", "nothing:here"]);
     image.code_is(1);
-    assert!(image.stderr.contains("no such image: `nothing:here`"), "{image}");
+    assert!(
+        image.stderr.contains("no such image: `nothing:here`"),
+        "{image}"
+    );
     container(&env, &["rmi", "-f", "nothing:here"]).success();
 }
 
@@ -172,7 +178,10 @@ fn completion_and_system_commands() {
     );
     // Docker's top-level spellings.
     let short = container(&env, &["version", "--format", "{{.Client.Version}}"]);
-    assert_eq!(short.success().stdout, format!("{}\n", env!("CARGO_PKG_VERSION")));
+    assert_eq!(
+        short.success().stdout,
+        format!("{}\n", env!("CARGO_PKG_VERSION"))
+    );
     let info = container(&env, &["info", "--format", "json"]);
     let info: serde_json::Value = serde_json::from_str(&info.success().stdout).unwrap();
     assert_eq!(info["Images"], 0);

@@ -250,14 +250,29 @@ fn a_single_platform_image_of_another_platform_is_refused_not_stored() {
     let pull = container(&env, &["pull", "--platform", "linux/arm64", "busybox"]);
     pull.code_is(1);
     assert!(
-        pull.stderr.contains("does not match the specified platform: wanted linux/arm64/v8, actual: linux/amd64"),
+        pull.stderr.contains(
+            "does not match the specified platform: wanted linux/arm64/v8, actual: linux/amd64"
+        ),
         "{pull}"
     );
     assert_eq!(container(&env, &["images", "-q"]).success().stdout, "");
 
     // Stored for amd64, a run for arm64 looks for the arm64 image rather than run it.
     container(&env, &["pull", "-q", "busybox"]).success();
-    let run = container(&env, &["run", "--rm", "--platform", "linux/arm64", "busybox", "true"]);
+    let run = container(
+        &env,
+        &[
+            "run",
+            "--rm",
+            "--platform",
+            "linux/arm64",
+            "busybox",
+            "true",
+        ],
+    );
     run.code_is(125);
-    assert!(run.stderr.contains("does not match the specified platform"), "{run}");
+    assert!(
+        run.stderr.contains("does not match the specified platform"),
+        "{run}"
+    );
 }

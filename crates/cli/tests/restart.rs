@@ -237,13 +237,38 @@ fn system_start_marks_containers_lost_with_their_monitor_and_restarts_them() {
 #[test]
 fn a_container_waiting_to_restart_is_restarting_and_rm_needs_force() {
     let (_registry, env) = busybox_env();
-    container(&env, &["run", "-d", "--name", "flap", "--restart", "always", "busybox", "sh", "-c", "exit 1"])
-        .success();
+    container(
+        &env,
+        &[
+            "run",
+            "-d",
+            "--name",
+            "flap",
+            "--restart",
+            "always",
+            "busybox",
+            "sh",
+            "-c",
+            "exit 1",
+        ],
+    )
+    .success();
     // Restarts back off exponentially: soon it spends most of its time waiting.
-    poll(&env, "flap", |v| v["RestartCount"].as_u64().unwrap_or(0) >= 3);
+    poll(&env, "flap", |v| {
+        v["RestartCount"].as_u64().unwrap_or(0) >= 3
+    });
     let deadline = Instant::now() + Duration::from_secs(15);
     loop {
-        let ps = container(&env, &["ps", "--filter", "status=restarting", "--format", "{{.Names}} {{.State}}"]);
+        let ps = container(
+            &env,
+            &[
+                "ps",
+                "--filter",
+                "status=restarting",
+                "--format",
+                "{{.Names}} {{.State}}",
+            ],
+        );
         if ps.stdout == "flap restarting\n" {
             break;
         }
@@ -254,7 +279,10 @@ fn a_container_waiting_to_restart_is_restarting_and_rm_needs_force() {
     let refused = container(&env, &["rm", "flap"]);
     refused.code_is(1);
     let says = |text: &str| refused.stderr.contains(text);
-    assert!(says("You cannot remove a restarting container") || says("container is running"), "{refused}");
+    assert!(
+        says("You cannot remove a restarting container") || says("container is running"),
+        "{refused}"
+    );
     container(&env, &["rm", "-f", "flap"]).success();
     assert_eq!(container(&env, &["ps", "-aq"]).success().stdout, "");
 }

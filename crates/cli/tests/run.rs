@@ -375,18 +375,33 @@ fn rename_restart_pause_top_and_stats() {
 #[test]
 fn a_named_user_gets_its_primary_and_supplementary_groups_from_the_image() {
     let (_registry, env) = busybox_env();
-    container(&env, &["create", "--name", "groups", "-u", "daemon", "busybox", "id"]).success();
+    container(
+        &env,
+        &[
+            "create", "--name", "groups", "-u", "daemon", "busybox", "id",
+        ],
+    )
+    .success();
     let host = tempfile::tempdir().unwrap();
     let group = host.path().join("group");
-    std::fs::write(&group, "root:x:0:\ndaemon:x:1:\nstaff:x:50:daemon,other\nwheel:x:10:root\n")
-        .unwrap();
+    std::fs::write(
+        &group,
+        "root:x:0:\ndaemon:x:1:\nstaff:x:50:daemon,other\nwheel:x:10:root\n",
+    )
+    .unwrap();
     container(&env, &["cp", group.to_str().unwrap(), "groups:/etc/group"]).success();
     let id = container(&env, &["start", "-a", "groups"]);
-    assert_eq!(id.success().stdout, "uid=1(daemon) gid=1(daemon) groups=1(daemon),50(staff)\n");
+    assert_eq!(
+        id.success().stdout,
+        "uid=1(daemon) gid=1(daemon) groups=1(daemon),50(staff)\n"
+    );
 
     let unknown = container(&env, &["run", "--rm", "-u", "nosuch", "busybox", "id"]);
     unknown.code_is(125);
-    assert!(unknown.stderr.contains("unable to find user nosuch"), "{unknown}");
+    assert!(
+        unknown.stderr.contains("unable to find user nosuch"),
+        "{unknown}"
+    );
 }
 
 #[test]
@@ -406,19 +421,41 @@ fn clear_errors_for_a_missing_path_a_mismatched_mount_and_a_bad_env_file() {
     let (_registry, env) = busybox_env();
     let missing = container(&env, &["run", "--rm", "busybox", "/no/such/tool"]);
     missing.code_is(127);
-    assert!(missing.stderr.contains("stat /no/such/tool: no such file or directory"), "{missing}");
+    assert!(
+        missing
+            .stderr
+            .contains("stat /no/such/tool: no such file or directory"),
+        "{missing}"
+    );
 
     let dir = tempfile::tempdir().unwrap();
     let bind = format!("{}:/etc/passwd", dir.path().display());
     let mismatch = container(&env, &["run", "--rm", "-v", &bind, "busybox", "true"]);
     mismatch.code_is(125);
-    assert!(mismatch.stderr.contains("mount a directory onto a file"), "{mismatch}");
+    assert!(
+        mismatch.stderr.contains("mount a directory onto a file"),
+        "{mismatch}"
+    );
 
     let env_file = dir.path().join("env");
     std::fs::write(&env_file, "A=1\nexport C=3\n").unwrap();
-    let bad = container(&env, &["run", "--rm", "--env-file", env_file.to_str().unwrap(), "busybox", "env"]);
+    let bad = container(
+        &env,
+        &[
+            "run",
+            "--rm",
+            "--env-file",
+            env_file.to_str().unwrap(),
+            "busybox",
+            "env",
+        ],
+    );
     bad.code_is(125);
-    assert!(bad.stderr.contains("variable 'export C' contains whitespaces"), "{bad}");
+    assert!(
+        bad.stderr
+            .contains("variable 'export C' contains whitespaces"),
+        "{bad}"
+    );
     assert_eq!(container(&env, &["ps", "-aq"]).success().stdout, "");
 }
 
@@ -436,12 +473,26 @@ fn exit_codes_are_dockers_c37() {
     let child_killed = "sh -c 'kill -TERM $$'; exit $?";
     container(&env, &["run", "--rm", "busybox", "sh", "-c", child_killed]).code_is(143);
 
-    container(&env, &["run", "-d", "--name", "killed", "busybox", "sleep", "1000"]).success();
+    container(
+        &env,
+        &["run", "-d", "--name", "killed", "busybox", "sleep", "1000"],
+    )
+    .success();
     container(&env, &["kill", "killed"]).success();
-    assert_eq!(container(&env, &["wait", "killed"]).success().stdout, "137\n");
-    container(&env, &["run", "-d", "--name", "stopped", "busybox", "sleep", "1000"]).success();
+    assert_eq!(
+        container(&env, &["wait", "killed"]).success().stdout,
+        "137\n"
+    );
+    container(
+        &env,
+        &["run", "-d", "--name", "stopped", "busybox", "sleep", "1000"],
+    )
+    .success();
     container(&env, &["stop", "-t", "1", "stopped"]).success();
-    assert_eq!(container(&env, &["wait", "stopped"]).success().stdout, "137\n");
+    assert_eq!(
+        container(&env, &["wait", "stopped"]).success().stdout,
+        "137\n"
+    );
 }
 
 /// CASES C15, the `run` side: arguments replace the image CMD, `--entrypoint`
@@ -453,9 +504,31 @@ fn entrypoint_and_cmd_merge_as_docker_does_c15() {
     assert_eq!(echo.success().stdout, "hi\n");
     let ls = container(&env, &["run", "--rm", "--entrypoint", "/bin/ls", "busybox"]);
     assert!(ls.success().stdout.lines().any(|l| l == "bin"), "{ls}");
-    let with_args = container(&env, &["run", "--rm", "--entrypoint", "/bin/echo", "busybox", "a", "b"]);
+    let with_args = container(
+        &env,
+        &[
+            "run",
+            "--rm",
+            "--entrypoint",
+            "/bin/echo",
+            "busybox",
+            "a",
+            "b",
+        ],
+    );
     assert_eq!(with_args.success().stdout, "a b\n");
-    let cleared = container(&env, &["run", "--rm", "--entrypoint", "", "busybox", "echo", "plain"]);
+    let cleared = container(
+        &env,
+        &[
+            "run",
+            "--rm",
+            "--entrypoint",
+            "",
+            "busybox",
+            "echo",
+            "plain",
+        ],
+    );
     assert_eq!(cleared.success().stdout, "plain\n");
     let config = inspect(&env, "busybox");
     assert_eq!(config["Config"]["Cmd"], serde_json::json!(["sh"]));
@@ -466,10 +539,17 @@ fn unknown_flags_are_named_and_a_retagged_image_shows_by_id_in_ps() {
     let (_registry, env) = busybox_env();
     let unknown = container(&env, &["run", "--bogus", "busybox"]);
     unknown.code_is(125);
-    assert!(unknown.stderr.starts_with("error: unknown flag: --bogus\n"), "{unknown}");
+    assert!(
+        unknown.stderr.starts_with("error: unknown flag: --bogus\n"),
+        "{unknown}"
+    );
 
     container(&env, &["tag", "busybox", "mine:1"]).success();
-    container(&env, &["run", "-d", "--name", "tagged", "mine:1", "sleep", "100"]).success();
+    container(
+        &env,
+        &["run", "-d", "--name", "tagged", "mine:1", "sleep", "100"],
+    )
+    .success();
     let image = || container(&env, &["ps", "--format", "{{.Image}}"]).stdout;
     assert_eq!(image(), "mine:1\n");
     container(&env, &["rmi", "mine:1"]).success();

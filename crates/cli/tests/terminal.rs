@@ -138,8 +138,12 @@ fn attach_joins_a_running_terminal_and_types_into_it() {
 #[test]
 fn detach_keys_leave_the_container_running_and_attach_gets_back_in() {
     let (_registry, env) = busybox_env();
-    let mut session =
-        PtySession::spawn(&env, &["run", "-it", "--name", "away", "busybox", "sh"], 24, 80);
+    let mut session = PtySession::spawn(
+        &env,
+        &["run", "-it", "--name", "away", "busybox", "sh"],
+        24,
+        80,
+    );
     session.expect("# ");
     session.type_keys("echo first\r");
     session.expect("first\r\n");
@@ -149,7 +153,12 @@ fn detach_keys_leave_the_container_running_and_attach_gets_back_in() {
     assert!(session.is_cooked());
     assert_eq!(common::inspect(&env, "away")["State"]["Status"], "running");
 
-    let mut again = PtySession::spawn(&env, &["attach", "--detach-keys", "ctrl-x,x", "away"], 24, 80);
+    let mut again = PtySession::spawn(
+        &env,
+        &["attach", "--detach-keys", "ctrl-x,x", "away"],
+        24,
+        80,
+    );
     again.type_keys("echo second\r");
     again.expect("second\r\n");
     again.type_keys("\x18x");

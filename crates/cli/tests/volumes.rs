@@ -507,15 +507,26 @@ fn prune_asks_first_and_anything_but_yes_keeps_the_volumes() {
             .spawn()
             .unwrap();
         use std::io::Write as _;
-        child.stdin.take().unwrap().write_all(answer.as_bytes()).unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(answer.as_bytes())
+            .unwrap();
         child.wait_with_output().unwrap()
     };
     for answer in ["", "n\n", "maybe\n"] {
         let declined = prune(answer);
         assert!(declined.status.success());
         let stderr = String::from_utf8_lossy(&declined.stderr);
-        assert!(stderr.contains("Are you sure you want to continue? [y/N]"), "{stderr}");
-        assert_eq!(String::from_utf8_lossy(&declined.stdout), "Total reclaimed space: 0B\n");
+        assert!(
+            stderr.contains("Are you sure you want to continue? [y/N]"),
+            "{stderr}"
+        );
+        assert_eq!(
+            String::from_utf8_lossy(&declined.stdout),
+            "Total reclaimed space: 0B\n"
+        );
         assert_eq!(volume_names(&env), ["keepme"]);
     }
     let accepted = prune("y\n");

@@ -455,7 +455,9 @@ fn tls_failure_in_io<'a>(
 
 /// Drops any user:password from a URL before it is shown.
 fn redact(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else { return url.to_owned() };
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
     let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
     match authority.rsplit_once('@') {
         Some((_, host)) => format!("{scheme}://{host}{path}"),
@@ -563,7 +565,12 @@ mod tests {
 
     fn status(code: u16) -> RegistryError {
         let url = "http://registry.test/v2/".to_owned();
-        RegistryError::Status { method: "GET", url, status: code, detail: None }
+        RegistryError::Status {
+            method: "GET",
+            url,
+            status: code,
+            detail: None,
+        }
     }
 
     #[tokio::test]

@@ -44,7 +44,10 @@ pub fn processes(id: &str) -> Vec<i32> {
     for hierarchy in hierarchies() {
         let procs = hierarchy.join(PARENT).join(id).join("cgroup.procs");
         if let Ok(text) = std::fs::read_to_string(procs) {
-            pids.extend(text.lines().filter_map(|line| line.trim().parse::<i32>().ok()));
+            pids.extend(
+                text.lines()
+                    .filter_map(|line| line.trim().parse::<i32>().ok()),
+            );
         }
     }
     pids
@@ -111,7 +114,13 @@ pub struct Usage {
 /// case), else the v2 unified hierarchy.
 pub fn usage(id: &str) -> Usage {
     let v1 = |controller: &str, file: &str| {
-        read(&PathBuf::from("/sys/fs/cgroup").join(controller).join(PARENT).join(id).join(file))
+        read(
+            &PathBuf::from("/sys/fs/cgroup")
+                .join(controller)
+                .join(PARENT)
+                .join(id)
+                .join(file),
+        )
     };
     let v2_dir = hierarchies()
         .into_iter()
@@ -126,19 +135,29 @@ pub fn usage(id: &str) -> Usage {
     let (memory, limit) = match v1("memory", "memory.usage_in_bytes") {
         Some(used) => (
             number(&used).saturating_sub(
-                v1("memory", "memory.stat").and_then(|s| stat_field(&s, "total_inactive_file")).unwrap_or(0),
+                v1("memory", "memory.stat")
+                    .and_then(|s| stat_field(&s, "total_inactive_file"))
+                    .unwrap_or(0),
             ),
             v1("memory", "memory.limit_in_bytes").map(|t| number(&t)),
         ),
         None => (
-            v2("memory.current").map_or(0, |t| number(&t)).saturating_sub(
-                v2("memory.stat").and_then(|s| stat_field(&s, "inactive_file")).unwrap_or(0),
-            ),
-            v2("memory.max").filter(|t| t.trim() != "max").map(|t| number(&t)),
+            v2("memory.current")
+                .map_or(0, |t| number(&t))
+                .saturating_sub(
+                    v2("memory.stat")
+                        .and_then(|s| stat_field(&s, "inactive_file"))
+                        .unwrap_or(0),
+                ),
+            v2("memory.max")
+                .filter(|t| t.trim() != "max")
+                .map(|t| number(&t)),
         ),
     };
     let host_memory = host_memory();
-    let pids = v1("pids", "pids.current").or_else(|| v2("pids.current")).map_or(0, |t| number(&t));
+    let pids = v1("pids", "pids.current")
+        .or_else(|| v2("pids.current"))
+        .map_or(0, |t| number(&t));
     let (block_read, block_write) = match v1("blkio", "blkio.throttle.io_service_bytes") {
         Some(text) => blkio_totals(&text),
         None => v2("io.stat").map_or((0, 0), |text| io_stat_totals(&text)),
@@ -146,7 +165,9 @@ pub fn usage(id: &str) -> Usage {
     Usage {
         cpu_nanos,
         memory,
-        memory_limit: limit.filter(|&l| l > 0 && l < host_memory).unwrap_or(host_memory),
+        memory_limit: limit
+            .filter(|&l| l > 0 && l < host_memory)
+            .unwrap_or(host_memory),
         pids,
         block_read,
         block_write,
@@ -174,7 +195,8 @@ fn blkio_totals(text: &str) -> (u64, u64) {
     let mut totals = (0, 0);
     for line in text.lines() {
         let mut words = line.split_whitespace();
-        let (Some(_device), Some(op), Some(value)) = (words.next(), words.next(), words.next()) else {
+        let (Some(_device), Some(op), Some(value)) = (words.next(), words.next(), words.next())
+        else {
             continue;
         };
         match op {
@@ -230,7 +252,10 @@ mod tests {
 
     #[test]
     fn oom_kills_are_counted_in_either_version() {
-        assert_eq!(oom_kills("oom_kill_disable 0\nunder_oom 0\noom_kill 2\n"), 2);
+        assert_eq!(
+            oom_kills("oom_kill_disable 0\nunder_oom 0\noom_kill 2\n"),
+            2
+        );
         assert_eq!(oom_kills("low 0\nhigh 0\nmax 4\noom 1\noom_kill 1\n"), 1);
         assert_eq!(oom_kills("oom_kill_disable 0\n"), 0);
     }

@@ -138,12 +138,11 @@ impl AttachInput {
 
     async fn write(&self, request: Request) -> Result<()> {
         let mut writer = self.writer.lock().await;
-        writer
-            .write_all(&request.encode())
-            .await
-            .map_err(|source| RuntimeError::MonitorUnreachable {
+        writer.write_all(&request.encode()).await.map_err(|source| {
+            RuntimeError::MonitorUnreachable {
                 id: self.id.clone(),
                 source,
-            })
+            }
+        })
     }
 }

@@ -112,7 +112,10 @@ impl ContainerConfig {
     /// The process's argv: entrypoint, then command.
     pub fn argv(&self) -> Vec<String> {
         let entrypoint = self.entrypoint.iter().flatten();
-        entrypoint.chain(self.cmd.iter().flatten()).cloned().collect()
+        entrypoint
+            .chain(self.cmd.iter().flatten())
+            .cloned()
+            .collect()
     }
 
     /// The environment the process starts with (see the module docs); `home` is the
@@ -293,7 +296,9 @@ mod tests {
             entrypoint: entrypoint.map(str::to_owned),
             ..Default::default()
         };
-        merge("img", image, &user, "host").map(|c| c.argv()).unwrap_or_default()
+        merge("img", image, &user, "host")
+            .map(|c| c.argv())
+            .unwrap_or_default()
     }
 
     #[test]

@@ -49,7 +49,12 @@ impl Runtime {
     /// Stops the container: its stop signal (SIGTERM unless configured), then SIGKILL
     /// after `timeout` (else its `--stop-timeout`, else Docker's 10 seconds). A
     /// container that is not running is left as it is.
-    pub fn stop(&self, name: &str, timeout: Option<Duration>, signal: Option<i32>) -> Result<ContainerRecord> {
+    pub fn stop(
+        &self,
+        name: &str,
+        timeout: Option<Duration>,
+        signal: Option<i32>,
+    ) -> Result<ContainerRecord> {
         let record = self.find(name)?;
         // Also cancels a restart its monitor is waiting to make.
         self.mark_manually_stopped(&record.id)?;
@@ -58,14 +63,20 @@ impl Runtime {
 
     /// Stops a container as [`Runtime::stop`] does, but as the host shutting down
     /// rather than by hand: restart policies bring it back on `system start`.
-    pub fn stop_for_shutdown(&self, name: &str, timeout: Option<Duration>) -> Result<ContainerRecord> {
+    pub fn stop_for_shutdown(
+        &self,
+        name: &str,
+        timeout: Option<Duration>,
+    ) -> Result<ContainerRecord> {
         let record = self.find(name)?;
-        self.records.update(&record.id, |r| r.state.is_shut_down = true)?;
+        self.records
+            .update(&record.id, |r| r.state.is_shut_down = true)?;
         self.stop_unmarked(record, timeout, None)
     }
 
     fn mark_manually_stopped(&self, id: &str) -> Result<()> {
-        self.records.update(id, |r| r.state.is_manually_stopped = true)?;
+        self.records
+            .update(id, |r| r.state.is_manually_stopped = true)?;
         Ok(())
     }
 
@@ -76,14 +87,21 @@ impl Runtime {
         signal: Option<i32>,
     ) -> Result<ContainerRecord> {
         let configured_timeout = record.host.stop_timeout.map(Duration::from_secs);
-        let timeout = timeout.or(configured_timeout).unwrap_or(DEFAULT_STOP_TIMEOUT);
+        let timeout = timeout
+            .or(configured_timeout)
+            .unwrap_or(DEFAULT_STOP_TIMEOUT);
         if record.is_orphaned() {
             return self.stop_orphan(record, timeout, signal);
         }
         if !record.is_running() {
             return Ok(record);
         }
-        let configured = record.config.stop_signal.as_deref().map(parse_signal).transpose()?;
+        let configured = record
+            .config
+            .stop_signal
+            .as_deref()
+            .map(parse_signal)
+            .transpose()?;
         let first = signal.or(configured).unwrap_or(15);
         tracing::debug!(id = %record.id, signal = first, ?timeout, "stopping");
         let _ = self.send_signal(record.clone(), first);
@@ -117,7 +135,10 @@ impl Runtime {
             match self.request(id, &mut stream, &Request::Wait) {
                 Ok(Reply::Exit(code)) => return Ok(Some(code)),
                 Err(RuntimeError::MonitorUnreachable { source, .. })
-                    if matches!(source.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) =>
+                    if matches!(
+                        source.kind(),
+                        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                    ) =>
                 {
                     return Ok(None);
                 }
@@ -126,7 +147,9 @@ impl Runtime {
         }
         loop {
             let Some(record) = self.records.load(id)? else {
-                return Err(RuntimeError::NotFound { name: id.to_owned() });
+                return Err(RuntimeError::NotFound {
+                    name: id.to_owned(),
+                });
             };
             match record.state.status {
                 Status::Exited => return Ok(Some(record.state.exit_code.unwrap_or(-1))),
@@ -151,7 +174,8 @@ impl Runtime {
             id: id.to_owned(),
             source,
         };
-        let (_dir, address) = protocol::socket_address(&self.paths.socket(id)).map_err(unreachable)?;
+        let (_dir, address) =
+            protocol::socket_address(&self.paths.socket(id)).map_err(unreachable)?;
         UnixStream::connect(&address).map_err(unreachable)
     }
 
@@ -181,7 +205,12 @@ impl Runtime {
         timeout: Duration,
         signal: Option<i32>,
     ) -> Result<ContainerRecord> {
-        let configured = record.config.stop_signal.as_deref().map(parse_signal).transpose()?;
+        let configured = record
+            .config
+            .stop_signal
+            .as_deref()
+            .map(parse_signal)
+            .transpose()?;
         let record = signal_orphan(record, signal.or(configured).unwrap_or(15))?;
         let deadline = Instant::now() + timeout;
         while record.is_orphaned() && Instant::now() < deadline {

@@ -53,7 +53,9 @@ pub fn parse_add_host(text: &str, network: NetworkMode) -> Result<String> {
             ));
         }
     } else if address.parse::<IpAddr>().is_err() {
-        return Err(invalid(format!("invalid IP address in add-host: \"{address}\"")));
+        return Err(invalid(format!(
+            "invalid IP address in add-host: \"{address}\""
+        )));
     }
     Ok(format!("{name}:{address}"))
 }
@@ -75,7 +77,9 @@ pub fn parse_dns_search(text: &str) -> Result<String> {
     let is_label = |label: &str| {
         !label.is_empty()
             && label.len() <= 63
-            && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+            && label
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
     };
     if text == "." || (domain.len() <= 255 && domain.split('.').all(is_label)) {
         return Ok(text.to_owned());
@@ -92,7 +96,11 @@ pub fn hosts_with_extras(base: String, extra_hosts: &[String]) -> String {
     let mut text = base;
     for entry in extra_hosts {
         let (name, address) = entry.split_once(':').unwrap_or((entry, ""));
-        let address = if address == HOST_GATEWAY { "127.0.0.1" } else { address };
+        let address = if address == HOST_GATEWAY {
+            "127.0.0.1"
+        } else {
+            address
+        };
         text.push_str(&format!("{address}\t{name}\n"));
     }
     text
@@ -103,7 +111,10 @@ pub fn hosts_with_extras(base: String, extra_hosts: &[String]) -> String {
 /// even on loopback: the user chose them).
 pub fn resolv_conf_with(host_text: &str, network: NetworkMode, names: &NameConfig) -> String {
     let replaced = |line: &str, keys: &[&str], replacing: bool| {
-        replacing && keys.iter().any(|key| line.split_whitespace().next() == Some(*key))
+        replacing
+            && keys
+                .iter()
+                .any(|key| line.split_whitespace().next() == Some(*key))
     };
     let mut text = match names.dns.is_empty() {
         true => resolv_conf(host_text, network),
@@ -122,7 +133,12 @@ pub fn resolv_conf_with(host_text: &str, network: NetworkMode, names: &NameConfi
     for server in &names.dns {
         text.push_str(&format!("nameserver {server}\n"));
     }
-    let search: Vec<&str> = names.dns_search.iter().map(String::as_str).filter(|d| *d != ".").collect();
+    let search: Vec<&str> = names
+        .dns_search
+        .iter()
+        .map(String::as_str)
+        .filter(|d| *d != ".")
+        .collect();
     if !search.is_empty() {
         text.push_str(&format!("search {}\n", search.join(" ")));
     }
@@ -195,7 +211,10 @@ pub(crate) fn write_files(
     let host_hosts = std::fs::read_to_string("/etc/hosts").ok();
     let host_resolv = std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default();
     fsutil::write_regenerated(&dir.join("hostname"), format!("{hostname}\n").as_bytes())?;
-    let hosts = hosts_with_extras(hosts(hostname, network, host_hosts.as_deref()), &names.extra_hosts);
+    let hosts = hosts_with_extras(
+        hosts(hostname, network, host_hosts.as_deref()),
+        &names.extra_hosts,
+    );
     fsutil::write_regenerated(&dir.join("hosts"), hosts.as_bytes())?;
     fsutil::write_regenerated(
         &dir.join("resolv.conf"),
@@ -227,14 +246,29 @@ mod tests {
 
     #[test]
     fn extra_hosts_parse_and_follow_the_containers_own() {
-        assert_eq!(parse_add_host("db:10.0.0.5", NetworkMode::None).unwrap(), "db:10.0.0.5");
-        assert_eq!(parse_add_host("db=10.0.0.5", NetworkMode::None).unwrap(), "db:10.0.0.5");
-        assert_eq!(parse_add_host("v6:[::1]", NetworkMode::None).unwrap(), "v6:::1");
-        assert_eq!(parse_add_host("gw:host-gateway", NetworkMode::Host).unwrap(), "gw:host-gateway");
+        assert_eq!(
+            parse_add_host("db:10.0.0.5", NetworkMode::None).unwrap(),
+            "db:10.0.0.5"
+        );
+        assert_eq!(
+            parse_add_host("db=10.0.0.5", NetworkMode::None).unwrap(),
+            "db:10.0.0.5"
+        );
+        assert_eq!(
+            parse_add_host("v6:[::1]", NetworkMode::None).unwrap(),
+            "v6:::1"
+        );
+        assert_eq!(
+            parse_add_host("gw:host-gateway", NetworkMode::Host).unwrap(),
+            "gw:host-gateway"
+        );
         assert!(parse_add_host("gw:host-gateway", NetworkMode::None).is_err());
         assert!(parse_add_host("db:nowhere", NetworkMode::None).is_err());
         assert!(parse_add_host("db", NetworkMode::None).is_err());
-        let text = hosts_with_extras("base\n".into(), &["db:10.0.0.5".into(), "gw:host-gateway".into()]);
+        let text = hosts_with_extras(
+            "base\n".into(),
+            &["db:10.0.0.5".into(), "gw:host-gateway".into()],
+        );
         assert_eq!(text, "base\n10.0.0.5\tdb\n127.0.0.1\tgw\n");
     }
 
@@ -251,12 +285,18 @@ mod tests {
             resolv_conf_with(host, NetworkMode::None, &names),
             "nameserver 1.1.1.1\nnameserver 127.0.0.1\nsearch corp.test lab.test\noptions ndots:2\n"
         );
-        let only_search = NameConfig { dns_search: vec![".".into()], ..Default::default() };
+        let only_search = NameConfig {
+            dns_search: vec![".".into()],
+            ..Default::default()
+        };
         assert_eq!(
             resolv_conf_with(host, NetworkMode::None, &only_search),
             "nameserver 10.0.0.2\noptions edns0\n"
         );
-        assert_eq!(resolv_conf_with(host, NetworkMode::None, &NameConfig::default()), host);
+        assert_eq!(
+            resolv_conf_with(host, NetworkMode::None, &NameConfig::default()),
+            host
+        );
         assert!(parse_dns("8.8.8.8").is_ok() && parse_dns("dns.google").is_err());
         assert!(parse_dns_search("example.com").is_ok() && parse_dns_search("bad domain").is_err());
     }
@@ -266,6 +306,9 @@ mod tests {
         let text = hosts("abc123", NetworkMode::None, Some("host file"));
         assert!(text.starts_with("127.0.0.1\tlocalhost\n"));
         assert!(text.ends_with("\tabc123\n"));
-        assert_eq!(hosts("x", NetworkMode::Host, Some("host file")), "host file");
+        assert_eq!(
+            hosts("x", NetworkMode::Host, Some("host file")),
+            "host file"
+        );
     }
 }

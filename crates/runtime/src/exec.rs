@@ -120,7 +120,9 @@ impl Runtime {
             return Err(RuntimeError::NotRunning { id: record.id });
         }
         if record.state.is_paused {
-            return Err(RuntimeError::PausedForExec { name: name.to_owned() });
+            return Err(RuntimeError::PausedForExec {
+                name: name.to_owned(),
+            });
         }
         let process = self.exec_process(&record, options)?;
         let exec_id = ids::new_id()?[..12].to_owned();

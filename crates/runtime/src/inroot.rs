@@ -20,8 +20,12 @@ pub(crate) struct RootDir {
 
 impl RootDir {
     pub(crate) fn open(path: &Path) -> Result<RootDir> {
-        let fd = rustix::fs::open(path, OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty())
-            .map_err(|e| RuntimeError::io("opening", path)(e.into()))?;
+        let fd = rustix::fs::open(
+            path,
+            OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
+            Mode::empty(),
+        )
+        .map_err(|e| RuntimeError::io("opening", path)(e.into()))?;
         Ok(RootDir {
             fd,
             path: path.to_owned(),
@@ -94,7 +98,8 @@ impl RootDir {
 
     /// Whether `path` is a directory (following links inside the root).
     pub(crate) fn is_dir(&self, path: &str) -> bool {
-        self.stat(path).is_ok_and(|s| FileType::from_raw_mode(s.st_mode) == FileType::Directory)
+        self.stat(path)
+            .is_ok_and(|s| FileType::from_raw_mode(s.st_mode) == FileType::Directory)
     }
 
     /// Creates an empty file at `path` (mode 0644, its parents as [`Self::create_dir_all`]
@@ -133,7 +138,12 @@ impl RootDir {
         } else {
             path_env
                 .split(':')
-                .map(|dir| join(cwd, &format!("{}/{command}", if dir.is_empty() { "." } else { dir })))
+                .map(|dir| {
+                    join(
+                        cwd,
+                        &format!("{}/{command}", if dir.is_empty() { "." } else { dir }),
+                    )
+                })
                 .collect()
         };
         let mut refusal = None;
@@ -222,7 +232,8 @@ mod tests {
         let bin = dir.path().join("bin");
         std::fs::create_dir_all(&bin).unwrap();
         std::fs::write(bin.join("busybox"), "x").unwrap();
-        std::fs::set_permissions(bin.join("busybox"), std::fs::Permissions::from_mode(0o755)).unwrap();
+        std::fs::set_permissions(bin.join("busybox"), std::fs::Permissions::from_mode(0o755))
+            .unwrap();
         symlink("busybox", bin.join("sh")).unwrap();
         std::fs::write(bin.join("data"), "x").unwrap();
         std::fs::set_permissions(bin.join("data"), std::fs::Permissions::from_mode(0o644)).unwrap();

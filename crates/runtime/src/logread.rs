@@ -73,9 +73,11 @@ fn in_window(entry: &LogEntry, options: &LogOptions) -> bool {
     if options.since.is_none() && options.until.is_none() {
         return true;
     }
-    let Ok(time) = time::OffsetDateTime::parse(&entry.time, &time::format_description::well_known::Rfc3339)
+    let Ok(time) =
+        time::OffsetDateTime::parse(&entry.time, &time::format_description::well_known::Rfc3339)
     else {
         return true;
     };
-    options.since.is_none_or(|since| time >= since) && options.until.is_none_or(|until| time < until)
+    options.since.is_none_or(|since| time >= since)
+        && options.until.is_none_or(|until| time < until)
 }

@@ -107,7 +107,8 @@ pub fn read_from(path: &Path, offset: u64) -> Result<(Vec<LogEntry>, u64)> {
 
 /// `2026-01-02T03:04:05.120000000Z`: Docker's `logs -t` form, always nine digits.
 pub fn fixed_nanos(time: &str) -> String {
-    let Ok(parsed) = time::OffsetDateTime::parse(time, &time::format_description::well_known::Rfc3339)
+    let Ok(parsed) =
+        time::OffsetDateTime::parse(time, &time::format_description::well_known::Rfc3339)
     else {
         return time.to_owned();
     };

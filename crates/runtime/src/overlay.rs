@@ -36,7 +36,13 @@ impl Overlay {
         let result = if options.len() <= MOUNT_DATA_MAX {
             tracing::debug!(target = %target.display(), layers = self.lowers.len(), "mounting overlay");
             let data = std::ffi::CString::new(options).expect("paths hold no NUL");
-            rustix::mount::mount("overlay", target, "overlay", MountFlags::empty(), data.as_c_str())
+            rustix::mount::mount(
+                "overlay",
+                target,
+                "overlay",
+                MountFlags::empty(),
+                data.as_c_str(),
+            )
         } else {
             tracing::debug!(target = %target.display(), layers = self.lowers.len(), "mounting overlay layer by layer");
             self.mount_by_layer(target)
@@ -70,11 +76,8 @@ impl Overlay {
         rustix::mount::fsconfig_set_string(&fs, "workdir", self.work.as_path())?;
         rustix::mount::fsconfig_set_string(&fs, "index", "off")?;
         rustix::mount::fsconfig_create(&fs)?;
-        let mount = rustix::mount::fsmount(
-            &fs,
-            FsMountFlags::FSMOUNT_CLOEXEC,
-            MountAttrFlags::empty(),
-        )?;
+        let mount =
+            rustix::mount::fsmount(&fs, FsMountFlags::FSMOUNT_CLOEXEC, MountAttrFlags::empty())?;
         rustix::mount::move_mount(
             &mount,
             "",
@@ -137,7 +140,10 @@ fn unescape_mountinfo(field: &str) -> String {
     let mut rest = field;
     while let Some(at) = rest.find('\\') {
         out.push_str(&rest[..at]);
-        match rest.get(at + 1..at + 4).and_then(|o| u8::from_str_radix(o, 8).ok()) {
+        match rest
+            .get(at + 1..at + 4)
+            .and_then(|o| u8::from_str_radix(o, 8).ok())
+        {
             Some(byte) => {
                 out.push(char::from(byte));
                 rest = &rest[at + 4..];

@@ -4,17 +4,16 @@
 //! command that creates the container, the monitor that runs it, and the commands
 //! that change it. Names are unique: the check and the write happen under the lock.
 
-
 use serde::{Deserialize, Serialize};
 
 use crate::config::ContainerConfig;
 use crate::error::{Result, RuntimeError};
 use crate::etc::NameConfig;
-use crate::limits::Resources;
-use crate::security::SecurityConfig;
 use crate::fsutil;
 use crate::ids;
+use crate::limits::Resources;
 use crate::paths::Paths;
+use crate::security::SecurityConfig;
 
 /// Everything known about a container.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -309,23 +308,20 @@ impl Records {
     pub(crate) fn find(&self, name: &str) -> Result<ContainerRecord> {
         let wanted = name.strip_prefix('/').unwrap_or(name);
         let records = self.list()?;
-        find_in(&records, wanted)
-            .cloned()
-            .map_err(|e| match e {
-                Lookup::Missing => RuntimeError::NotFound {
-                    name: name.to_owned(),
-                },
-                Lookup::Ambiguous => RuntimeError::Ambiguous {
-                    prefix: name.to_owned(),
-                },
-            })
+        find_in(&records, wanted).cloned().map_err(|e| match e {
+            Lookup::Missing => RuntimeError::NotFound {
+                name: name.to_owned(),
+            },
+            Lookup::Ambiguous => RuntimeError::Ambiguous {
+                prefix: name.to_owned(),
+            },
+        })
     }
 
     /// The container that has `name`, if any.
     pub(crate) fn with_name(&self, name: &str) -> Result<Option<ContainerRecord>> {
         Ok(self.list()?.into_iter().find(|r| r.name == name))
     }
-
 }
 
 enum Lookup {
@@ -333,7 +329,10 @@ enum Lookup {
     Ambiguous,
 }
 
-fn find_in<'a>(records: &'a [ContainerRecord], wanted: &str) -> Result<&'a ContainerRecord, Lookup> {
+fn find_in<'a>(
+    records: &'a [ContainerRecord],
+    wanted: &str,
+) -> Result<&'a ContainerRecord, Lookup> {
     if let Some(record) = records.iter().find(|r| r.id == wanted) {
         return Ok(record);
     }
@@ -373,7 +372,11 @@ mod tests {
 
     #[test]
     fn lookups_try_id_then_name_then_prefix() {
-        let records = [record("ab", "web"), record("ac", "db"), record("cafe", "abab")];
+        let records = [
+            record("ab", "web"),
+            record("ac", "db"),
+            record("cafe", "abab"),
+        ];
         let found = |name: &str| find_in(&records, name).map(|r| r.name.clone()).ok();
         assert_eq!(found(&"ab".repeat(32)).as_deref(), Some("web"));
         assert_eq!(found("db").as_deref(), Some("db"));

@@ -269,6 +269,9 @@ impl ContainerRecord {
     pub fn is_orphaned(&self) -> bool {
         self.state.status == Status::Running
             && !is_monitored(self)
-            && self.state.pid.is_some_and(|pid| crate::record::is_in_container(pid, &self.id))
+            && self
+                .state
+                .pid
+                .is_some_and(|pid| crate::record::is_in_container(pid, &self.id))
     }
 }

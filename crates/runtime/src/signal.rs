@@ -72,7 +72,13 @@ mod tests {
 
     #[test]
     fn names_and_numbers_parse() {
-        for (text, number) in [("KILL", 9), ("SIGTERM", 15), ("hup", 1), ("9", 9), ("sigusr1", 10)] {
+        for (text, number) in [
+            ("KILL", 9),
+            ("SIGTERM", 15),
+            ("hup", 1),
+            ("9", 9),
+            ("sigusr1", 10),
+        ] {
             assert_eq!(parse_signal(text).unwrap(), number, "{text}");
         }
         for text in ["", "NOPE", "0", "99", "-1"] {

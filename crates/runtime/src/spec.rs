@@ -99,7 +99,11 @@ pub fn build(input: &SpecInput) -> Result<Spec> {
         .user(user(&input.user)?)
         .args(input.argv.clone())
         .env(input.env.clone())
-        .cwd(if input.cwd.is_empty() { "/" } else { &input.cwd })
+        .cwd(if input.cwd.is_empty() {
+            "/"
+        } else {
+            &input.cwd
+        })
         .capabilities(capability_sets(&caps)?)
         .rlimits(input.resources.rlimits(input.host_limits)?);
     let mut process = process.build().map_err(RuntimeError::Spec)?;
@@ -158,7 +162,9 @@ fn linux(input: &SpecInput, caps: &[&str]) -> Result<oci_spec::runtime::Linux> {
         .build()
         .map_err(RuntimeError::Spec)?;
     let (devices, device_rules) = input.devices.clone();
-    let rules = std::iter::once(deny_all).chain(device_rules).collect::<Vec<_>>();
+    let rules = std::iter::once(deny_all)
+        .chain(device_rules)
+        .collect::<Vec<_>>();
     let resources = input
         .resources
         .apply(LinuxResourcesBuilder::default().devices(rules))?
@@ -167,7 +173,10 @@ fn linux(input: &SpecInput, caps: &[&str]) -> Result<oci_spec::runtime::Linux> {
     let mut sysctls = security::default_sysctls(input.network);
     sysctls.extend(input.security.sysctls.clone());
     let (masked, readonly) = match input.security.masks_paths() {
-        true => (MASKED_PATHS.map(String::from).to_vec(), READONLY_PATHS.map(String::from).to_vec()),
+        true => (
+            MASKED_PATHS.map(String::from).to_vec(),
+            READONLY_PATHS.map(String::from).to_vec(),
+        ),
         false => (Vec::new(), Vec::new()),
     };
     let mut linux = LinuxBuilder::default()
@@ -175,7 +184,11 @@ fn linux(input: &SpecInput, caps: &[&str]) -> Result<oci_spec::runtime::Linux> {
         .cgroups_path(PathBuf::from(format!("/container/{}", input.id)))
         .resources(resources)
         .devices(devices)
-        .sysctl(sysctls.into_iter().collect::<std::collections::HashMap<_, _>>())
+        .sysctl(
+            sysctls
+                .into_iter()
+                .collect::<std::collections::HashMap<_, _>>(),
+        )
         .masked_paths(masked)
         .readonly_paths(readonly);
     if let Some(seccomp) = input.security.seccomp(caps)? {
@@ -207,29 +220,75 @@ fn namespaces(network: NetworkMode) -> Result<Vec<oci_spec::runtime::LinuxNamesp
 
 fn mounts(input: &SpecInput) -> Result<Vec<Mount>> {
     // Privileged containers get /sys and the cgroup hierarchies read-write.
-    let sys_mode = if input.security.privileged { "rw" } else { "ro" };
+    let sys_mode = if input.security.privileged {
+        "rw"
+    } else {
+        "ro"
+    };
     let shm_size = format!("size={}", input.resources.shm_bytes());
     let mut mounts = vec![
         mount("/proc", "proc", "proc", &["nosuid", "noexec", "nodev"])?,
-        mount("/dev", "tmpfs", "tmpfs", &["nosuid", "strictatime", "mode=755", "size=65536k"])?,
+        mount(
+            "/dev",
+            "tmpfs",
+            "tmpfs",
+            &["nosuid", "strictatime", "mode=755", "size=65536k"],
+        )?,
         mount(
             "/dev/pts",
             "devpts",
             "devpts",
-            &["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"],
+            &[
+                "nosuid",
+                "noexec",
+                "newinstance",
+                "ptmxmode=0666",
+                "mode=0620",
+                "gid=5",
+            ],
         )?,
-        mount("/sys", "sysfs", "sysfs", &["nosuid", "noexec", "nodev", sys_mode])?,
-        mount("/sys/fs/cgroup", "cgroup", "cgroup", &["nosuid", "noexec", "nodev", "relatime", sys_mode])?,
-        mount("/dev/mqueue", "mqueue", "mqueue", &["nosuid", "noexec", "nodev"])?,
-        mount("/dev/shm", "tmpfs", "shm", &["nosuid", "noexec", "nodev", "mode=1777", &shm_size])?,
+        mount(
+            "/sys",
+            "sysfs",
+            "sysfs",
+            &["nosuid", "noexec", "nodev", sys_mode],
+        )?,
+        mount(
+            "/sys/fs/cgroup",
+            "cgroup",
+            "cgroup",
+            &["nosuid", "noexec", "nodev", "relatime", sys_mode],
+        )?,
+        mount(
+            "/dev/mqueue",
+            "mqueue",
+            "mqueue",
+            &["nosuid", "noexec", "nodev"],
+        )?,
+        mount(
+            "/dev/shm",
+            "tmpfs",
+            "shm",
+            &["nosuid", "noexec", "nodev", "mode=1777", &shm_size],
+        )?,
     ];
     let mut files = Vec::new();
     for (inside, host) in &input.bind_files {
-        files.push(mount(inside, "bind", &host.to_string_lossy(), &["rbind", "rprivate"])?);
+        files.push(mount(
+            inside,
+            "bind",
+            &host.to_string_lossy(),
+            &["rbind", "rprivate"],
+        )?);
     }
     if let Some(init) = &input.init {
         let source = init.to_string_lossy();
-        files.push(mount(crate::init::PATH_IN_CONTAINER, "bind", &source, &["bind", "ro"])?);
+        files.push(mount(
+            crate::init::PATH_IN_CONTAINER,
+            "bind",
+            &source,
+            &["bind", "ro"],
+        )?);
     }
     mounts.extend(crate::mounts::with_user_mounts(files, &input.mounts));
     Ok(mounts)
@@ -244,7 +303,6 @@ fn mount(destination: &str, kind: &str, source: &str, options: &[&str]) -> Resul
         .build()
         .map_err(RuntimeError::Spec)
 }
-
 
 #[cfg(test)]
 mod tests {
@@ -288,16 +346,32 @@ mod tests {
         assert!(json["process"].get("noNewPrivileges").is_none());
         assert_eq!(json["linux"]["seccomp"]["defaultAction"], "SCMP_ACT_ERRNO");
         assert_eq!(json["linux"]["maskedPaths"].as_array().unwrap().len(), 12);
-        assert_eq!(json["linux"]["sysctl"]["net.ipv4.ip_unprivileged_port_start"], "0");
+        assert_eq!(
+            json["linux"]["sysctl"]["net.ipv4.ip_unprivileged_port_start"],
+            "0"
+        );
         assert_eq!(json["root"]["readonly"], false);
-        assert_eq!(json["process"]["capabilities"]["bounding"].as_array().unwrap().len(), 14);
+        assert_eq!(
+            json["process"]["capabilities"]["bounding"]
+                .as_array()
+                .unwrap()
+                .len(),
+            14
+        );
         assert_eq!(json["process"]["rlimits"][0]["hard"], 20000);
         assert_eq!(json["process"]["rlimits"][0]["soft"], 1024);
-        assert_eq!(json["linux"]["cgroupsPath"], format!("/container/{}", "a".repeat(64)));
+        assert_eq!(
+            json["linux"]["cgroupsPath"],
+            format!("/container/{}", "a".repeat(64))
+        );
         assert_eq!(json["hostname"], "box");
         let namespaces = json["linux"]["namespaces"].as_array().unwrap();
         assert!(namespaces.iter().any(|n| n["type"] == "network"));
-        let hosts = json["mounts"].as_array().unwrap().iter().find(|m| m["destination"] == "/etc/hosts");
+        let hosts = json["mounts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["destination"] == "/etc/hosts");
         assert_eq!(hosts.unwrap()["source"], "/c/hosts");
     }
 
@@ -315,10 +389,28 @@ mod tests {
         privileged.security.privileged = true;
         let json = serde_json::to_value(build(&privileged).unwrap()).unwrap();
         assert!(json["linux"].get("seccomp").is_none());
-        assert_eq!(json["linux"]["maskedPaths"].as_array().map_or(0, Vec::len), 0);
-        assert_eq!(json["process"]["capabilities"]["bounding"].as_array().unwrap().len(), 40);
-        let sys = json["mounts"].as_array().unwrap().iter().find(|m| m["destination"] == "/sys");
-        assert!(sys.unwrap()["options"].as_array().unwrap().contains(&"rw".into()));
+        assert_eq!(
+            json["linux"]["maskedPaths"].as_array().map_or(0, Vec::len),
+            0
+        );
+        assert_eq!(
+            json["process"]["capabilities"]["bounding"]
+                .as_array()
+                .unwrap()
+                .len(),
+            40
+        );
+        let sys = json["mounts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["destination"] == "/sys");
+        assert!(
+            sys.unwrap()["options"]
+                .as_array()
+                .unwrap()
+                .contains(&"rw".into())
+        );
     }
 
     #[test]
@@ -338,8 +430,20 @@ mod tests {
         assert_eq!(json["linux"]["resources"]["memory"]["swap"], 128 << 20);
         assert_eq!(json["linux"]["resources"]["pids"]["limit"], 20);
         let mounts = json["mounts"].as_array().unwrap();
-        let shm = mounts.iter().find(|m| m["destination"] == "/dev/shm").unwrap();
-        assert!(shm["options"].as_array().unwrap().contains(&"size=1073741824".into()));
-        assert!(mounts.iter().any(|m| m["destination"] == "/sbin/docker-init"));
+        let shm = mounts
+            .iter()
+            .find(|m| m["destination"] == "/dev/shm")
+            .unwrap();
+        assert!(
+            shm["options"]
+                .as_array()
+                .unwrap()
+                .contains(&"size=1073741824".into())
+        );
+        assert!(
+            mounts
+                .iter()
+                .any(|m| m["destination"] == "/sbin/docker-init")
+        );
     }
 }

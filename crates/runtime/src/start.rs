@@ -7,11 +7,11 @@ use std::process::{Command, Stdio};
 use crate::error::{Result, RuntimeError};
 use crate::inroot::RootDir;
 use crate::overlay::{self, Overlay};
+use crate::record::HostConfig;
 use crate::record::{ContainerRecord, Status};
 use crate::runtime::{MONITOR_COMMAND, Runtime, is_monitored};
 use crate::spec::{self, SpecInput};
 use crate::teardown::teardown;
-use crate::record::HostConfig;
 use crate::{capabilities, devices, etc, fsutil, init, limits, mounts, user};
 
 /// How the monitor starts the container.
@@ -35,7 +35,12 @@ impl Runtime {
 
     /// [`Runtime::start`], by the user (which resets the restart count and the
     /// manual stop) or by a restart policy.
-    pub(crate) fn start_as(&self, name: &str, mode: StartMode, is_by_user: bool) -> Result<ContainerRecord> {
+    pub(crate) fn start_as(
+        &self,
+        name: &str,
+        mode: StartMode,
+        is_by_user: bool,
+    ) -> Result<ContainerRecord> {
         let record = self.find(name)?;
         let _lock = self.start_lock(&record.id)?;
         let record = self.find(&record.id)?;
@@ -43,7 +48,8 @@ impl Runtime {
             return Ok(record);
         }
         let state = &record.state;
-        let is_reset_due = state.restart_count > 0 || state.is_manually_stopped || state.is_shut_down;
+        let is_reset_due =
+            state.restart_count > 0 || state.is_manually_stopped || state.is_shut_down;
         if is_by_user && is_reset_due {
             self.records.update(&record.id, |r| {
                 r.state.restart_count = 0;
@@ -62,7 +68,13 @@ impl Runtime {
 
     /// Held while a container starts, or while its root is mounted by another.
     pub(crate) fn start_lock(&self, id: &str) -> Result<fsutil::Lock> {
-        fsutil::lock(&self.paths.root().join("locks").join(format!("start-{id}.lock")))
+        fsutil::lock(
+            &self
+                .paths
+                .root()
+                .join("locks")
+                .join(format!("start-{id}.lock")),
+        )
     }
 
     /// Mounts the root filesystem, resolves the user, creates the working directory,
@@ -70,13 +82,25 @@ impl Runtime {
     fn prepare(&self, record: &ContainerRecord) -> Result<()> {
         let id = &record.id;
         teardown(&self.paths, id)?;
-        let image = self.store.image_by_manifest(&record.image.manifest_digest)?;
+        let image = self
+            .store
+            .image_by_manifest(&record.image.manifest_digest)?;
         let overlay = Overlay {
-            lowers: image.chain_ids.iter().rev().map(|c| self.store.layer_path(c)).collect(),
+            lowers: image
+                .chain_ids
+                .iter()
+                .rev()
+                .map(|c| self.store.layer_path(c))
+                .collect(),
             upper: self.paths.upper(id),
             work: self.paths.work(id),
         };
-        for dir in [&overlay.upper, &overlay.work, &self.paths.rootfs(id), &self.paths.bundle(id)] {
+        for dir in [
+            &overlay.upper,
+            &overlay.work,
+            &self.paths.rootfs(id),
+            &self.paths.bundle(id),
+        ] {
             fsutil::create_dir_all(dir)?;
         }
         overlay.mount(&self.paths.rootfs(id))?;
@@ -91,19 +115,31 @@ impl Runtime {
         let passwd = root.read_to_string("/etc/passwd")?;
         let group = root.read_to_string("/etc/group")?;
         let mut user = user::resolve(&config.user, passwd.as_deref(), group.as_deref())?;
-        user.additional_gids
-            .extend(user::resolve_groups(&record.host.group_add, group.as_deref())?);
-        let cwd = if config.working_dir.is_empty() { "/" } else { &config.working_dir };
+        user.additional_gids.extend(user::resolve_groups(
+            &record.host.group_add,
+            group.as_deref(),
+        )?);
+        let cwd = if config.working_dir.is_empty() {
+            "/"
+        } else {
+            &config.working_dir
+        };
         root.create_dir_all(cwd)?;
 
         let env = config.process_env(&user.home);
-        let path_env = env.iter().find_map(|e| e.strip_prefix("PATH=")).unwrap_or_default();
+        let path_env = env
+            .iter()
+            .find_map(|e| e.strip_prefix("PATH="))
+            .unwrap_or_default();
         let argv = config.argv();
         if !mounts::may_hide_command(&record.host.mounts, &argv[0], path_env, cwd) {
             root.check_command(&argv[0], path_env, cwd, &user)?;
         }
         let (argv, init) = match record.host.init {
-            true => (init::wrap(argv), Some(init::install(self.paths.run_root())?)),
+            true => (
+                init::wrap(argv),
+                Some(init::install(self.paths.run_root())?),
+            ),
             false => (argv, None),
         };
 
@@ -173,7 +209,10 @@ impl Runtime {
             .stdout(Stdio::piped())
             .stderr(log)
             .spawn()
-            .map_err(RuntimeError::io("starting the monitor", &self.monitor_program))?;
+            .map_err(RuntimeError::io(
+                "starting the monitor",
+                &self.monitor_program,
+            ))?;
         let stdout = child.stdout.take().expect("stdout is piped");
         let mut line = String::new();
         BufReader::new(stdout)
@@ -207,7 +246,12 @@ impl Runtime {
 
 /// The host's devices for `--privileged`, with every device allowed; else the
 /// `--device` mappings.
-fn devices_for(host: &HostConfig) -> Result<(Vec<oci_spec::runtime::LinuxDevice>, Vec<oci_spec::runtime::LinuxDeviceCgroup>)> {
+fn devices_for(
+    host: &HostConfig,
+) -> Result<(
+    Vec<oci_spec::runtime::LinuxDevice>,
+    Vec<oci_spec::runtime::LinuxDeviceCgroup>,
+)> {
     let (mut nodes, mut rules) = devices::mapped(&host.security.devices)?;
     if host.security.privileged {
         nodes.extend(devices::host_devices()?);

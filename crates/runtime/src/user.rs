@@ -103,7 +103,10 @@ fn resolve_group(group_part: &str, groups: &[GroupEntry]) -> Result<u32> {
 /// group file (an unknown name is an error, as in Docker).
 pub fn resolve_groups(entries: &[String], group: Option<&str>) -> Result<Vec<u32>> {
     let groups: Vec<GroupEntry> = group.map(parse_group).unwrap_or_default();
-    entries.iter().map(|entry| resolve_group(entry, &groups)).collect()
+    entries
+        .iter()
+        .map(|entry| resolve_group(entry, &groups))
+        .collect()
 }
 
 /// `name:password:uid:gid:gecos:home:shell` lines; malformed lines are skipped.
@@ -116,7 +119,11 @@ fn parse_passwd(text: &str) -> Vec<PasswdEntry<'_>> {
                 name: fields.first()?,
                 uid: fields.get(2)?.parse().ok()?,
                 gid: fields.get(3)?.parse().ok()?,
-                home: fields.get(5).copied().filter(|h| !h.is_empty()).unwrap_or("/"),
+                home: fields
+                    .get(5)
+                    .copied()
+                    .filter(|h| !h.is_empty())
+                    .unwrap_or("/"),
             })
         })
         .collect()
@@ -168,7 +175,12 @@ mod tests {
         for (spec, (uid, gid, groups, home)) in cases {
             let resolved = user(spec).unwrap();
             assert_eq!(
-                (resolved.uid, resolved.gid, resolved.additional_gids.as_slice(), resolved.home.as_str()),
+                (
+                    resolved.uid,
+                    resolved.gid,
+                    resolved.additional_gids.as_slice(),
+                    resolved.home.as_str()
+                ),
                 (uid, gid, groups, home),
                 "{spec}"
             );
@@ -177,8 +189,14 @@ mod tests {
 
     #[test]
     fn unknown_names_are_errors() {
-        assert!(matches!(user("ghost"), Err(RuntimeError::UserNotFound { .. })));
-        assert!(matches!(user("app:ghosts"), Err(RuntimeError::GroupNotFound { .. })));
+        assert!(matches!(
+            user("ghost"),
+            Err(RuntimeError::UserNotFound { .. })
+        ));
+        assert!(matches!(
+            user("app:ghosts"),
+            Err(RuntimeError::GroupNotFound { .. })
+        ));
         assert!(matches!(
             resolve("app", None, None),
             Err(RuntimeError::UserNotFound { .. })

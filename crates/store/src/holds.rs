@@ -50,7 +50,10 @@ impl Store {
             let Ok(text) = std::fs::read_to_string(entry.path()) else {
                 continue;
             };
-            holds.entry(text.trim().to_owned()).or_default().insert(name);
+            holds
+                .entry(text.trim().to_owned())
+                .or_default()
+                .insert(name);
         }
         Ok(holds)
     }
@@ -58,7 +61,10 @@ impl Store {
     /// The image with this manifest digest, named or not (a held image may have lost
     /// every name).
     pub fn image_by_manifest(&self, manifest_digest: &str) -> Result<Image> {
-        if let Some(image) = self.images()?.into_iter().find(|i| i.manifest_digest == manifest_digest)
+        if let Some(image) = self
+            .images()?
+            .into_iter()
+            .find(|i| i.manifest_digest == manifest_digest)
         {
             return Ok(image);
         }

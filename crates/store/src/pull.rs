@@ -390,7 +390,11 @@ fn check_platform(config: &ImageConfig, wanted: &Platform, reference: &Reference
     if container_registry::platform::select(wanted, &[candidate]).is_some() {
         return Ok(());
     }
-    let variant = config.variant.as_ref().map(|v| format!("/{v}")).unwrap_or_default();
+    let variant = config
+        .variant
+        .as_ref()
+        .map(|v| format!("/{v}"))
+        .unwrap_or_default();
     Err(StoreError::PlatformMismatch {
         reference: reference.familiar(),
         wanted: wanted.to_string(),

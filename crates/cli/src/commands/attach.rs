@@ -39,8 +39,14 @@ pub fn run(context: &Context, args: AttachArgs) -> anyhow::Result<ExitCode> {
         anyhow::bail!("You cannot attach to a stopped container, start it first");
     }
     let stdin = record.config().open_stdin && !args.no_stdin;
-    let code = stream(&runtime, &record.id, stdin, args.sig_proxy, args.detach_keys.as_deref())
-        .with_context(|| format!("attaching to `{}`", args.name))?;
+    let code = stream(
+        &runtime,
+        &record.id,
+        stdin,
+        args.sig_proxy,
+        args.detach_keys.as_deref(),
+    )
+    .with_context(|| format!("attaching to `{}`", args.name))?;
     Ok(ExitCode::from(code.clamp(0, 255) as u8))
 }
 
@@ -84,7 +90,9 @@ where
 {
     // Detach keys only mean something typed on a terminal; piped input passes as is.
     let detach = match how.tty && how.stdin {
-        true => Some(terminal::parse_detach_keys(how.detach_keys.unwrap_or(terminal::DEFAULT_DETACH_KEYS))?),
+        true => Some(terminal::parse_detach_keys(
+            how.detach_keys.unwrap_or(terminal::DEFAULT_DETACH_KEYS),
+        )?),
         false => None,
     };
     let _raw = match how.tty && how.stdin {

@@ -60,7 +60,11 @@ pub fn create(
         host: HostConfig {
             restart_policy,
             mounts: super::mounts::from_flags(options)?,
-            ..super::host_config::host_config(&options.host, network(&options.network)?, options.rm)?
+            ..super::host_config::host_config(
+                &options.host,
+                network(&options.network)?,
+                options.rm,
+            )?
         },
     };
     let image = image(context, runtime, options, image_name)?;
@@ -116,7 +120,11 @@ fn image(
     options: &ContainerOptions,
     name: &str,
 ) -> anyhow::Result<Image> {
-    let platform = options.platform.as_deref().map(Platform::parse).transpose()?;
+    let platform = options
+        .platform
+        .as_deref()
+        .map(Platform::parse)
+        .transpose()?;
     if options.pull != PullPolicy::Always {
         match runtime.store().resolve(name) {
             // A local image of another platform than the one asked for is missing.
@@ -137,7 +145,10 @@ fn image(
     }
     let reference = Reference::parse(name)?;
     if options.pull == PullPolicy::Missing {
-        let shown = reference.with_tag("latest").ok().filter(|_| reference.tag().is_none() && reference.digest().is_none());
+        let shown = reference
+            .with_tag("latest")
+            .ok()
+            .filter(|_| reference.tag().is_none() && reference.digest().is_none());
         let shown = shown.as_ref().unwrap_or(&reference).familiar();
         writeln!(std::io::stderr(), "Unable to find image '{shown}' locally")?;
     }

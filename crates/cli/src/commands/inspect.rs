@@ -141,7 +141,13 @@ fn extend(object: &mut Value, more: Value) {
 /// Docker's `HostConfig` fields for security, limits and names. Empty lists are
 /// `null`, as Docker shows flags that were not given.
 fn host_settings_json(host: &HostConfig) -> Value {
-    let list = |items: &[String]| if items.is_empty() { Value::Null } else { json!(items) };
+    let list = |items: &[String]| {
+        if items.is_empty() {
+            Value::Null
+        } else {
+            json!(items)
+        }
+    };
     let security = &host.security;
     let resources = &host.resources;
     let devices: Vec<Value> = security

@@ -61,7 +61,11 @@ fn parse_time(text: &str) -> anyhow::Result<OffsetDateTime> {
 }
 
 fn parse_duration(text: &str) -> anyhow::Result<time::Duration> {
-    let invalid = || anyhow::anyhow!("invalid time `{text}`: use RFC 3339, Unix seconds, or a duration such as `10m`");
+    let invalid = || {
+        anyhow::anyhow!(
+            "invalid time `{text}`: use RFC 3339, Unix seconds, or a duration such as `10m`"
+        )
+    };
     let mut total = time::Duration::ZERO;
     let mut number = String::new();
     for c in text.chars() {
@@ -91,7 +95,10 @@ mod tests {
     #[test]
     fn durations_parse_like_gos() {
         assert_eq!(parse_duration("90s").unwrap(), time::Duration::seconds(90));
-        assert_eq!(parse_duration("1h30m").unwrap(), time::Duration::minutes(90));
+        assert_eq!(
+            parse_duration("1h30m").unwrap(),
+            time::Duration::minutes(90)
+        );
         assert!(parse_duration("10").is_err());
         assert!(parse_duration("5d").is_err());
         assert_eq!(parse_tail("all").unwrap(), None);

@@ -21,8 +21,8 @@ mod pull;
 mod rm;
 mod rmi;
 mod run;
-mod stats;
 mod start;
+mod stats;
 mod stop;
 mod system;
 mod tag;
@@ -109,11 +109,17 @@ pub fn each(
 /// input) declines.
 pub fn confirm(warning: &str) -> anyhow::Result<bool> {
     let mut stderr = std::io::stderr().lock();
-    write!(stderr, "WARNING! {warning}\nAre you sure you want to continue? [y/N] ")?;
+    write!(
+        stderr,
+        "WARNING! {warning}\nAre you sure you want to continue? [y/N] "
+    )?;
     stderr.flush()?;
     let mut answer = String::new();
     std::io::stdin().read_line(&mut answer)?;
-    Ok(matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes"))
+    Ok(matches!(
+        answer.trim().to_ascii_lowercase().as_str(),
+        "y" | "yes"
+    ))
 }
 
 fn is_broken_pipe(error: &anyhow::Error) -> bool {

@@ -32,7 +32,11 @@ pub fn run(context: &Context, args: PsArgs) -> anyhow::Result<ExitCode> {
     let mut out = std::io::stdout().lock();
     if args.quiet {
         for record in &records {
-            let id = if args.no_trunc { &record.id } else { record.short_id() };
+            let id = if args.no_trunc {
+                &record.id
+            } else {
+                record.short_id()
+            };
             writeln!(out, "{id}")?;
         }
         return Ok(ExitCode::SUCCESS);
@@ -58,7 +62,11 @@ fn table(records: &[ContainerRecord], no_trunc: bool) -> Table {
         "NAMES",
     ]);
     for record in records {
-        let id = if no_trunc { record.id.clone() } else { record.short_id().to_owned() };
+        let id = if no_trunc {
+            record.id.clone()
+        } else {
+            record.short_id().to_owned()
+        };
         table.push(vec![
             id,
             record.image.reference.clone(),
@@ -199,7 +207,10 @@ impl Filters {
         let status = record.docker_status();
         any(&self.ids, &|v| record.id.starts_with(v))
             && any(&self.names, &|v| record.name.contains(v))
-            && self.status.as_ref().is_none_or(|list| list.iter().any(|s| s == status))
+            && self
+                .status
+                .as_ref()
+                .is_none_or(|list| list.iter().any(|s| s == status))
             && (self.exited.is_empty()
                 || record.state.status == Status::Exited
                     && self.exited.contains(&record.state.exit_code.unwrap_or(-1)))

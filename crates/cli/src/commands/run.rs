@@ -30,11 +30,15 @@ fn run_container(context: &Context, args: &RunArgs) -> anyhow::Result<ExitCode> 
     let record = super::create::create(context, &runtime, &args.options)?;
     let starting = || format!("starting container {}", record.short_id());
     if args.detach {
-        runtime.start(&record.id, StartMode::Detached).with_context(starting)?;
+        runtime
+            .start(&record.id, StartMode::Detached)
+            .with_context(starting)?;
         writeln!(std::io::stdout(), "{}", record.id)?;
         return Ok(ExitCode::SUCCESS);
     }
-    runtime.start(&record.id, StartMode::Attached).with_context(starting)?;
+    runtime
+        .start(&record.id, StartMode::Attached)
+        .with_context(starting)?;
     let code = super::attach::stream(
         &runtime,
         &record.id,
@@ -42,6 +46,6 @@ fn run_container(context: &Context, args: &RunArgs) -> anyhow::Result<ExitCode> 
         args.sig_proxy,
         args.detach_keys.as_deref(),
     )
-        .with_context(starting)?;
+    .with_context(starting)?;
     Ok(ExitCode::from(code.clamp(0, 255) as u8))
 }

@@ -21,7 +21,13 @@ pub fn run(context: &Context, args: StartArgs) -> anyhow::Result<ExitCode> {
         let record = runtime
             .start(name, StartMode::Attached)
             .with_context(|| format!("starting `{name}`"))?;
-        let code = super::attach::stream(&runtime, &record.id, args.interactive, true, args.detach_keys.as_deref())?;
+        let code = super::attach::stream(
+            &runtime,
+            &record.id,
+            args.interactive,
+            true,
+            args.detach_keys.as_deref(),
+        )?;
         return Ok(ExitCode::from(code.clamp(0, 255) as u8));
     }
     super::each(&args.names, |name| {

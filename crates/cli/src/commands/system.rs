@@ -38,12 +38,30 @@ pub fn version(args: crate::cli::VersionArgs) -> anyhow::Result<ExitCode> {
         None => {
             let client = &value["Client"];
             writeln!(out, "Client:")?;
-            writeln!(out, " Version:    {}", client["Version"].as_str().unwrap_or_default())?;
-            writeln!(out, " OS/Arch:    {}/{}", std::env::consts::OS, docker_arch())?;
-            writeln!(out, " Runtime:    {}", client["Runtime"].as_str().unwrap_or_default())?;
-            writeln!(out, " Daemon:     none (each container has a monitor process of its own)")?;
+            writeln!(
+                out,
+                " Version:    {}",
+                client["Version"].as_str().unwrap_or_default()
+            )?;
+            writeln!(
+                out,
+                " OS/Arch:    {}/{}",
+                std::env::consts::OS,
+                docker_arch()
+            )?;
+            writeln!(
+                out,
+                " Runtime:    {}",
+                client["Runtime"].as_str().unwrap_or_default()
+            )?;
+            writeln!(
+                out,
+                " Daemon:     none (each container has a monitor process of its own)"
+            )?;
         }
-        Some(format) => crate::output::Format::parse(Some(format))?.write_rows(&mut out, &[value])?,
+        Some(format) => {
+            crate::output::Format::parse(Some(format))?.write_rows(&mut out, &[value])?
+        }
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -193,13 +211,22 @@ pub fn info(context: &Context, args: InfoArgs) -> anyhow::Result<ExitCode> {
 /// for it (after a reboot, nothing else would).
 fn start(context: &Context) -> anyhow::Result<ExitCode> {
     let store = context.store()?;
-    writeln!(std::io::stdout(), "store ready at {}", store.root().display())?;
+    writeln!(
+        std::io::stdout(),
+        "store ready at {}",
+        store.root().display()
+    )?;
     let started = context
         .containers()?
         .start_by_policy()
         .context("starting containers by their restart policy")?;
     for record in started {
-        writeln!(std::io::stdout(), "started {} ({})", record.name, record.short_id())?;
+        writeln!(
+            std::io::stdout(),
+            "started {} ({})",
+            record.name,
+            record.short_id()
+        )?;
     }
     status(context)
 }
@@ -212,7 +239,12 @@ fn stop(context: &Context) -> anyhow::Result<ExitCode> {
         .stop_all_for_shutdown()
         .context("stopping containers")?;
     for record in &stopped {
-        writeln!(std::io::stdout(), "stopped {} ({})", record.name, record.short_id())?;
+        writeln!(
+            std::io::stdout(),
+            "stopped {} ({})",
+            record.name,
+            record.short_id()
+        )?;
     }
     if stopped.is_empty() {
         writeln!(std::io::stdout(), "no container is running")?;

@@ -90,7 +90,10 @@ impl Format {
 
     /// Prints each row as JSON (one object per line) or through the template.
     pub fn write_rows(&self, out: &mut impl Write, rows: &[Value]) -> anyhow::Result<()> {
-        if let Format::TableTemplate { template, header, .. } = self {
+        if let Format::TableTemplate {
+            template, header, ..
+        } = self
+        {
             let mut lines = vec![header.clone()];
             for row in rows {
                 lines.push(template.render(row)?);
@@ -213,7 +216,9 @@ pub fn human_age(time: Option<&str>) -> String {
     let Some(time) = time.and_then(parse_time) else {
         return "N/A".into();
     };
-    let seconds = (time::OffsetDateTime::now_utc() - time).whole_seconds().max(0) as u64;
+    let seconds = (time::OffsetDateTime::now_utc() - time)
+        .whole_seconds()
+        .max(0) as u64;
     human_duration(seconds)
 }
 
@@ -309,7 +314,8 @@ mod table_template_tests {
 
     #[test]
     fn table_templates_get_a_header_and_aligned_columns() {
-        let format = Format::parse(Some("table {{.ID}}\\t{{.CreatedAt}}\\t{{json .Labels}}")).unwrap();
+        let format =
+            Format::parse(Some("table {{.ID}}\\t{{.CreatedAt}}\\t{{json .Labels}}")).unwrap();
         let format = format.with_headers(&[("ID", "CONTAINER ID")]);
         let rows = [serde_json::json!({"ID": "abc", "CreatedAt": "now", "Labels": {}})];
         let mut out = Vec::new();

@@ -71,7 +71,9 @@ impl PendingIo {
         }
         let (stdout, stdout_writer) = pipe()?;
         let (stderr, stderr_writer) = pipe()?;
-        let builder = builder.with_stdout(stdout_writer).with_stderr(stderr_writer);
+        let builder = builder
+            .with_stdout(stdout_writer)
+            .with_stderr(stderr_writer);
         let (builder, stdin) = match has_stdin.then(pipe).transpose()? {
             Some((reader, writer)) => (builder.with_stdin(reader), Some(writer)),
             None => (builder, None),
@@ -114,10 +116,13 @@ impl Created {
             let _sigpipe = DefaultSigpipe::set();
             init.build().map_err(creating)?
         };
-        let pid = container.pid().map(|p| p.as_raw()).ok_or_else(|| RuntimeError::Monitor {
-            id: id.clone(),
-            message: "the runtime library gave no process ID".into(),
-        })?;
+        let pid = container
+            .pid()
+            .map(|p| p.as_raw())
+            .ok_or_else(|| RuntimeError::Monitor {
+                id: id.clone(),
+                message: "the runtime library gave no process ID".into(),
+            })?;
         let io = io.finish()?;
         Ok(Created { container, pid, io })
     }

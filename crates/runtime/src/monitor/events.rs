@@ -7,8 +7,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use tokio::io::{AsyncWrite, AsyncWriteExt as _};
-use tokio::net::unix::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::unix::pipe::{Receiver, Sender};
+use tokio::net::unix::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::signal::unix::{Signal, SignalKind, signal};
 use tokio::sync::mpsc::{UnboundedReceiver, unbounded_channel};
 
@@ -131,7 +131,12 @@ fn serve_pipes(
         tokio::spawn(feed_stdin(pipe, stdin_receiver));
     }
     let outputs = vec![
-        tokio::spawn(pump(receiver(stdout)?, Stream::Stdout, log.clone(), hub.clone())),
+        tokio::spawn(pump(
+            receiver(stdout)?,
+            Stream::Stdout,
+            log.clone(),
+            hub.clone(),
+        )),
         tokio::spawn(pump(receiver(stderr)?, Stream::Stderr, log, hub.clone())),
     ];
     Ok((hub, outputs))
@@ -268,10 +273,7 @@ async fn write_one(mut writer: OwnedWriteHalf, reply: Reply) {
     let _ = writer.shutdown().await;
 }
 
-async fn feed_stdin(
-    mut pipe: impl AsyncWrite + Unpin,
-    mut chunks: UnboundedReceiver<StdinChunk>,
-) {
+async fn feed_stdin(mut pipe: impl AsyncWrite + Unpin, mut chunks: UnboundedReceiver<StdinChunk>) {
     while let Some(Some(data)) = chunks.recv().await {
         if pipe.write_all(&data).await.is_err() {
             break;

@@ -49,7 +49,9 @@ pub fn run_monitor(paths: &Paths, id: &str, wait_for_attach: bool) -> Result<()>
     let records = Records::new(paths);
     let record = records
         .update_state(id, |r| r.state.monitor = ProcessId::current())?
-        .ok_or_else(|| RuntimeError::NotFound { name: id.to_owned() })?;
+        .ok_or_else(|| RuntimeError::NotFound {
+            name: id.to_owned(),
+        })?;
 
     let mut report = Report::new();
     let monitor = match Monitor::create(paths, &record, wait_for_attach, &mut report) {
@@ -246,7 +248,8 @@ fn remove(paths: &Paths, records: &Records, record: &ContainerRecord) {
 
 fn bind(path: &std::path::Path) -> Result<UnixListener> {
     let _ = std::fs::remove_file(path);
-    let (_dir, address) = protocol::socket_address(path).map_err(RuntimeError::io("binding", path))?;
+    let (_dir, address) =
+        protocol::socket_address(path).map_err(RuntimeError::io("binding", path))?;
     UnixListener::bind(&address).map_err(RuntimeError::io("binding", path))
 }
 
@@ -272,7 +275,8 @@ fn accept_first(listener: &UnixListener) -> Result<Option<(UnixStream, Request)>
     stream
         .set_nonblocking(false)
         .map_err(RuntimeError::system("configuring the socket"))?;
-    let frame = protocol::read_frame(&mut stream).map_err(RuntimeError::system("reading a request"))?;
+    let frame =
+        protocol::read_frame(&mut stream).map_err(RuntimeError::system("reading a request"))?;
     let request = frame
         .map(|(kind, payload)| Request::decode(kind, payload))
         .transpose()
