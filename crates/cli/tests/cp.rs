@@ -2,15 +2,7 @@
 
 mod common;
 
-use common::{busybox_registry, container, mirrored_env};
-use container_test_support::{Registry, TestEnv};
-
-fn busybox_env() -> (Registry, TestEnv) {
-    let registry = busybox_registry();
-    let env = mirrored_env(&registry);
-    container(&env, &["pull", "-q", "busybox"]).success();
-    (registry, env)
-}
+use common::{busybox_env, container};
 
 fn read(path: &std::path::Path) -> String {
     std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))

@@ -7,16 +7,8 @@ mod common;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use common::{busybox_registry, container, inspect, mirrored_env};
-use container_test_support::{Registry, TestEnv};
-
-/// A store with busybox pulled, and its registry (kept alive with it).
-fn busybox_env() -> (Registry, TestEnv) {
-    let registry = busybox_registry();
-    let env = mirrored_env(&registry);
-    container(&env, &["pull", "-q", "busybox"]).success();
-    (registry, env)
-}
+use common::{busybox_env, container, inspect};
+use container_test_support::TestEnv;
 
 /// `run --rm [flags] busybox sh -c SCRIPT`; its output, whatever the exit code.
 fn run_sh(env: &TestEnv, flags: &[&str], script: &str) -> container_test_support::Output {

@@ -5,15 +5,8 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{busybox_registry, container, inspect, mirrored_env};
-use container_test_support::{Registry, TestEnv};
-
-fn busybox_env() -> (Registry, TestEnv) {
-    let registry = busybox_registry();
-    let env = mirrored_env(&registry);
-    container(&env, &["pull", "-q", "busybox"]).success();
-    (registry, env)
-}
+use common::{busybox_env, container, inspect};
+use container_test_support::TestEnv;
 
 /// Polls `inspect NAME` until `is_done` holds for it.
 fn poll(

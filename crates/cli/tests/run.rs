@@ -3,16 +3,8 @@
 
 mod common;
 
-use common::{busybox_registry, container, inspect, mirrored_env};
-use container_test_support::{Registry, TestEnv};
-
-/// A store with busybox pulled, and its registry (kept alive with it).
-fn busybox_env() -> (Registry, TestEnv) {
-    let registry = busybox_registry();
-    let env = mirrored_env(&registry);
-    container(&env, &["pull", "-q", "busybox"]).success();
-    (registry, env)
-}
+use common::{busybox_env, busybox_registry, container, inspect, mirrored_env};
+use container_test_support::TestEnv;
 
 #[test]
 fn run_prints_the_output_and_passes_the_exit_code_through() {

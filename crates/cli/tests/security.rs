@@ -7,17 +7,9 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{busybox_registry, container, inspect, mirrored_env};
+use common::{busybox_env, container, inspect};
 use container_runtime::capabilities::names_in_mask;
-use container_test_support::{Registry, TestEnv};
-
-/// A store with busybox pulled, and its registry (kept alive with it).
-fn busybox_env() -> (Registry, TestEnv) {
-    let registry = busybox_registry();
-    let env = mirrored_env(&registry);
-    container(&env, &["pull", "-q", "busybox"]).success();
-    (registry, env)
-}
+use container_test_support::TestEnv;
 
 /// `run --rm [flags] busybox sh -c SCRIPT`, which must succeed; its stdout.
 fn run_sh(env: &TestEnv, flags: &[&str], script: &str) -> String {

@@ -7,16 +7,8 @@ mod pty;
 use std::io::Write as _;
 use std::process::Stdio;
 
-use common::{BIN, busybox_registry, container, mirrored_env};
-use container_test_support::{Registry, TestEnv};
+use common::{BIN, busybox_env, container};
 use pty::PtySession;
-
-fn busybox_env() -> (Registry, TestEnv) {
-    let registry = busybox_registry();
-    let env = mirrored_env(&registry);
-    container(&env, &["pull", "-q", "busybox"]).success();
-    (registry, env)
-}
 
 #[test]
 fn run_it_gives_a_terminal_of_the_clients_size_and_restores_ours() {

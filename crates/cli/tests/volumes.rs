@@ -7,16 +7,8 @@ mod common;
 use std::os::unix::fs::{MetadataExt as _, PermissionsExt as _};
 use std::path::{Path, PathBuf};
 
-use common::{busybox_registry, container, inspect, mirrored_env};
-use container_test_support::{Registry, TestEnv};
-
-/// A store with busybox pulled, and its registry (kept alive with it).
-fn busybox_env() -> (Registry, TestEnv) {
-    let registry = busybox_registry();
-    let env = mirrored_env(&registry);
-    container(&env, &["pull", "-q", "busybox"]).success();
-    (registry, env)
-}
+use common::{busybox_env, busybox_registry, container, inspect, mirrored_env};
+use container_test_support::TestEnv;
 
 fn volume_names(env: &TestEnv) -> Vec<String> {
     let output = container(env, &["volume", "ls", "-q"]);

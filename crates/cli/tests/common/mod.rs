@@ -32,6 +32,15 @@ pub fn busybox_registry() -> Registry {
     registry
 }
 
+/// A store with busybox pulled through the docker.io mirror, and its registry (kept
+/// alive with it).
+pub fn busybox_env() -> (Registry, TestEnv) {
+    let registry = busybox_registry();
+    let env = mirrored_env(&registry);
+    container(&env, &["pull", "-q", "busybox"]).success();
+    (registry, env)
+}
+
 /// The JSON `inspect` prints for `name`.
 pub fn inspect(env: &TestEnv, name: &str) -> serde_json::Value {
     let output = container(env, &["inspect", name]);
