@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 
 use crate::error::{Result, RuntimeError};
 use crate::fsutil;
-use crate::overlay::{self, Overlay};
+use crate::overlay;
 use crate::record::ContainerRecord;
 use crate::runtime::Runtime;
 
@@ -72,20 +72,8 @@ impl Runtime {
         if let Some(pid) = record.state.pid.filter(|_| record.is_running()) {
             return Ok((record, Filesystem::Namespace(pid)));
         }
-        let image = self
-            .store
-            .image_by_manifest(&record.image.manifest_digest)?;
         let id = &record.id;
-        let overlay = Overlay {
-            lowers: image
-                .chain_ids
-                .iter()
-                .rev()
-                .map(|c| self.store.layer_path(c))
-                .collect(),
-            upper: self.paths.upper(id),
-            work: self.paths.work(id),
-        };
+        let overlay = self.overlay_of(&record)?;
         let path = self
             .paths
             .container(id)

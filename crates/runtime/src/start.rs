@@ -79,22 +79,28 @@ impl Runtime {
 
     /// Mounts the root filesystem, resolves the user, creates the working directory,
     /// checks the command, and writes `/etc` files and the bundle.
-    fn prepare(&self, record: &ContainerRecord) -> Result<()> {
-        let id = &record.id;
-        teardown(&self.paths, id)?;
+    /// The container's root filesystem: its image's layers, top-most first, under
+    /// its own upper directory.
+    pub(crate) fn overlay_of(&self, record: &ContainerRecord) -> Result<Overlay> {
         let image = self
             .store
             .image_by_manifest(&record.image.manifest_digest)?;
-        let overlay = Overlay {
-            lowers: image
-                .chain_ids
-                .iter()
-                .rev()
-                .map(|c| self.store.layer_path(c))
-                .collect(),
-            upper: self.paths.upper(id),
-            work: self.paths.work(id),
-        };
+        let lowers = image
+            .chain_ids
+            .iter()
+            .rev()
+            .map(|c| self.store.layer_path(c));
+        Ok(Overlay {
+            lowers: lowers.collect(),
+            upper: self.paths.upper(&record.id),
+            work: self.paths.work(&record.id),
+        })
+    }
+
+    fn prepare(&self, record: &ContainerRecord) -> Result<()> {
+        let id = &record.id;
+        teardown(&self.paths, id)?;
+        let overlay = self.overlay_of(record)?;
         for dir in [
             &overlay.upper,
             &overlay.work,

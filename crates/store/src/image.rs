@@ -64,6 +64,19 @@ pub struct History {
 }
 
 impl ImageConfig {
+    /// Whether an image of this config runs on `platform`, by the same rules that
+    /// pick a platform from an index (an older variant serves a newer CPU).
+    pub fn can_serve(&self, platform: &container_registry::platform::Platform) -> bool {
+        let candidate = container_registry::platform::Candidate {
+            os: &self.os,
+            architecture: &self.architecture,
+            variant: self.variant.as_deref(),
+            os_version: None,
+            is_attestation: false,
+        };
+        container_registry::platform::select(platform, &[candidate]).is_some()
+    }
+
     /// The labels of the run configuration.
     pub fn labels(&self) -> BTreeMap<String, String> {
         let labels = self

@@ -379,17 +379,10 @@ fn pick_from_index(top: &Manifest, reference: &Reference, platform: &Platform) -
 /// A single-platform image pulled for an explicit `--platform` must be of it, as
 /// Docker checks, rather than be stored as if it were.
 fn check_platform(config: &ImageConfig, wanted: &Platform, reference: &Reference) -> Result<()> {
-    let (os, architecture) = (&config.os, &config.architecture);
-    let candidate = container_registry::platform::Candidate {
-        os,
-        architecture,
-        variant: config.variant.as_deref(),
-        os_version: None,
-        is_attestation: false,
-    };
-    if container_registry::platform::select(wanted, &[candidate]).is_some() {
+    if config.can_serve(wanted) {
         return Ok(());
     }
+    let (os, architecture) = (&config.os, &config.architecture);
     let variant = config
         .variant
         .as_ref()

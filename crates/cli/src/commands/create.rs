@@ -128,7 +128,7 @@ fn image(
     if options.pull != PullPolicy::Always {
         match runtime.store().resolve(name) {
             // A local image of another platform than the one asked for is missing.
-            Ok(image) if platform.as_ref().is_none_or(|p| is_of_platform(&image, p)) => {
+            Ok(image) if platform.as_ref().is_none_or(|p| image.config.can_serve(p)) => {
                 return Ok(image);
             }
             Ok(image) if options.pull == PullPolicy::Never => {
@@ -158,17 +158,4 @@ fn image(
         ProgressMode::Auto
     };
     Ok(super::pull::pull(context, &reference, platform, mode, true)?.image)
-}
-
-/// Whether a stored image can serve `platform`.
-fn is_of_platform(image: &Image, platform: &Platform) -> bool {
-    let config = &image.config;
-    let candidate = container_registry::platform::Candidate {
-        os: &config.os,
-        architecture: &config.architecture,
-        variant: config.variant.as_deref(),
-        os_version: None,
-        is_attestation: false,
-    };
-    container_registry::platform::select(platform, &[candidate]).is_some()
 }
