@@ -60,6 +60,7 @@
 #![warn(missing_docs)]
 
 mod compression;
+mod diff;
 mod entry;
 mod error;
 mod link;
@@ -74,6 +75,7 @@ use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
 
 pub use compression::Compression;
+pub use diff::{Diffed, diff_directory};
 use compression::TarStream;
 pub use error::LayerError;
 use resolve::Lowers;
