@@ -113,6 +113,8 @@ mod substitute;
 mod words;
 
 #[cfg(test)]
+mod testdata;
+#[cfg(test)]
 mod tests;
 
 pub use copy::{has_wildcards, is_url};
