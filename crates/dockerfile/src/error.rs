@@ -204,6 +204,12 @@ pub enum ErrorKind {
     /// The sources matched nothing in the context.
     #[error("no source files were specified")]
     NoSourceFiles,
+    /// STOPSIGNAL names no signal.
+    #[error("invalid signal: {signal}")]
+    Signal {
+        /// The value given.
+        signal: String,
+    },
     /// Variable expansion failed.
     #[error("{0}")]
     Expand(#[source] crate::ExpandError),

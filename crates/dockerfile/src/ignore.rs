@@ -24,6 +24,16 @@
 //! assert!(matcher.may_skip_dir("build"));
 //! ```
 
+/// The ignore file at the context root.
+pub const FILE_NAME: &str = ".dockerignore";
+
+/// The ignore file that belongs to one Dockerfile and, when it exists,
+/// replaces the root `.dockerignore`: `<Dockerfile path>.dockerignore`,
+/// next to the Dockerfile (`build/app.Dockerfile.dockerignore`).
+pub fn file_for_dockerfile(dockerfile_path: &str) -> String {
+    format!("{dockerfile_path}{FILE_NAME}")
+}
+
 /// One cleaned pattern.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Pattern {
@@ -389,6 +399,15 @@ mod tests {
         assert!(!matcher.is_excluded("dir1/dir3"), "x/** keeps x itself");
         assert!(!matcher.is_excluded("dir1/dir4"));
         assert!(matcher.is_excluded("dir1/dir5/file?B"));
+    }
+
+    #[test]
+    fn per_dockerfile_ignore_file() {
+        assert_eq!(file_for_dockerfile("Dockerfile"), "Dockerfile.dockerignore");
+        assert_eq!(
+            file_for_dockerfile("ci/test.Dockerfile"),
+            "ci/test.Dockerfile.dockerignore"
+        );
     }
 
     #[test]

@@ -77,7 +77,10 @@
 //! [`ignore::Matcher`] reads `.dockerignore` (C19) and answers "is this
 //! path excluded" and "may this directory be skipped whole".
 //! [`CopyFiles::check_matched`] gives C17's errors once the builder has
-//! matched the sources; [`exposed_ports`] normalises EXPOSE.
+//! matched the sources; [`exposed_ports`] normalises EXPOSE;
+//! [`join_workdir`] and [`copy_destination`] resolve WORKDIR and COPY
+//! destinations; [`check_signal`] checks STOPSIGNAL (done by
+//! [`Instruction::expand`]).
 //!
 //! # Example
 //!
@@ -107,6 +110,7 @@ mod instruction;
 mod lines;
 mod mount;
 mod parse;
+mod paths;
 mod port;
 mod scope;
 mod substitute;
@@ -128,5 +132,6 @@ pub use instruction::{
 };
 pub use mount::{CacheSharing, Mount, MountKind};
 pub use parse::{parse, parse_trigger};
+pub use paths::{check_signal, copy_destination, join_workdir};
 pub use port::exposed_ports;
 pub use scope::{BuildArgs, GlobalScope, PLATFORM_ARGS, PROXY_ARGS, StageScope, platform_args};

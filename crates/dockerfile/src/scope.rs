@@ -592,7 +592,7 @@ mod tests {
     fn expanded_instructions() {
         let text = "FROM x\nARG V=1.2\nARG PORTS=\"80 443/udp\"\nENV APP=/srv/app\nWORKDIR $APP/v$V\n\
                     COPY --chown=${USER:-app} --from=build-$V src/$V/* $APP/\nEXPOSE $PORTS 8080\n\
-                    LABEL version=$V \"$APP\"=yes\nUSER ${USER:-nobody}\nVOLUME [\"$APP/data\"]\nSTOPSIGNAL SIG$SIG\n\
+                    LABEL version=$V \"$APP\"=yes\nUSER ${USER:-nobody}\nVOLUME [\"$APP/data\"]\nSTOPSIGNAL SIG${SIG:-TERM}\n\
                     RUN --mount=type=cache,target=$APP/.cache echo $V\nCMD echo $V\n";
         let walk = walk(text, &[], &no_host);
         let kinds: Vec<_> = walk.steps.iter().map(|s| s.kind.clone()).collect();
@@ -621,7 +621,7 @@ mod tests {
             kinds[8],
             InstructionKind::Volume(vec!["/srv/app/data".into()])
         );
-        assert_eq!(kinds[9], InstructionKind::StopSignal("SIG".into()));
+        assert_eq!(kinds[9], InstructionKind::StopSignal("SIGTERM".into()));
         let InstructionKind::Run(run) = &kinds[10] else {
             panic!()
         };

@@ -78,7 +78,11 @@ impl Words<'_> {
             }
             InstructionKind::Workdir(path) => InstructionKind::Workdir(self.one(path)?),
             InstructionKind::User(user) => InstructionKind::User(self.one(user)?),
-            InstructionKind::StopSignal(signal) => InstructionKind::StopSignal(self.one(signal)?),
+            InstructionKind::StopSignal(signal) => {
+                let signal = self.one(signal)?;
+                crate::paths::check_signal(&signal)?;
+                InstructionKind::StopSignal(signal)
+            }
             InstructionKind::Volume(paths) => InstructionKind::Volume(self.all(paths)?),
             InstructionKind::Env(pairs) => InstructionKind::Env(self.pairs(pairs)?),
             InstructionKind::Label(pairs) => InstructionKind::Label(self.pairs(pairs)?),
