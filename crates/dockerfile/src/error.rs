@@ -192,6 +192,24 @@ pub enum ErrorKind {
         /// The base as written.
         written: String,
     },
+    /// `COPY https://...`: only ADD downloads.
+    #[error("source can't be a URL for COPY")]
+    UrlSourceForCopy,
+    /// Several sources (or a wildcard matching several) and a destination
+    /// that does not end in `/`.
+    #[error(
+        "When using COPY with more than one source file, the destination must be a directory and end with a /"
+    )]
+    DestinationNotDirectory,
+    /// The sources matched nothing in the context.
+    #[error("no source files were specified")]
+    NoSourceFiles,
+    /// STOPSIGNAL names no signal.
+    #[error("invalid signal: {signal}")]
+    Signal {
+        /// The value given.
+        signal: String,
+    },
     /// Variable expansion failed.
     #[error("{0}")]
     Expand(#[source] crate::ExpandError),

@@ -112,6 +112,33 @@ impl Lexer {
         let mut scanner = Scanner::new(word, self.escape, lookup);
         Ok(scanner.process(&[], false)?.words.finish())
     }
+
+    /// Expands a heredoc body as a shell expands an unquoted heredoc:
+    /// `$VAR` and `${...}` are expanded, the escape character escapes only
+    /// `$` and itself, and quotes are ordinary characters.
+    pub fn expand_heredoc(
+        &self,
+        body: &str,
+        lookup: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<String, ExpandError> {
+        let mut scanner = Scanner::new(body, self.escape, lookup);
+        let mut text = String::new();
+        while let Some(c) = scanner.peek() {
+            if c == '$' {
+                text.push_str(&scanner.dollar()?);
+                continue;
+            }
+            scanner.at += 1;
+            match scanner.peek() {
+                Some(next) if c == self.escape && (next == '$' || next == self.escape) => {
+                    scanner.at += 1;
+                    text.push(next);
+                }
+                _ => text.push(c),
+            }
+        }
+        Ok(text)
+    }
 }
 
 /// The words being built while scanning.
@@ -635,6 +662,13 @@ mod tests {
         assert_eq!(words("x'' y"), ["x", "y"]);
         assert_eq!(words("'' y"), ["", "y"]);
         assert!(words("").is_empty());
+    }
+
+    #[test]
+    fn heredoc_bodies_keep_quotes() {
+        let body = "echo \"$A\" '${B2}' \\$A \\\\ \\n\n";
+        let got = Lexer::default().expand_heredoc(body, &env).unwrap();
+        assert_eq!(got, "echo \"ABC\" 'DEF' $A \\ \\n\n");
     }
 
     #[test]

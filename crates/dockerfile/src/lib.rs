@@ -42,6 +42,46 @@
 //! `${VAR:+word}`, `${VAR-word}`, `${VAR+word}`, `${VAR?msg}`, pattern
 //! trimming and replacement, quotes and escapes.
 //!
+//! Which words each instruction expands is BuildKit's choice
+//! ([`Instruction::expand`]): COPY/ADD (sources, destination and flags),
+//! ENV, LABEL, ARG defaults, EXPOSE, USER, VOLUME, WORKDIR, STOPSIGNAL and
+//! RUN's `--mount` options. RUN's command, CMD, ENTRYPOINT, SHELL,
+//! HEALTHCHECK and ONBUILD are not expanded by the builder. One
+//! instruction sees the values from before it (`ENV x=bye y=$x` gives `y`
+//! the old `x`, C11).
+//!
+//! # Scopes
+//!
+//! [`BuildArgs`] holds `--build-arg` values ([`BuildArgs::from_flags`]
+//! takes bare names from the host env). [`GlobalScope`] resolves the ARGs
+//! before the first FROM, plus the predefined [`platform_args`]; they
+//! expand FROM lines only ([`GlobalScope::base`]). [`StageScope`] follows
+//! one stage: build it from the base image's `Config.Env`, and per
+//! instruction call [`StageScope::expand_instruction`], run the step, then
+//! [`StageScope::apply`]. It gives the image's `Env`
+//! ([`StageScope::config_env`], never ARG values), RUN's environment
+//! ([`StageScope::run_env`]: ENV, then ARGs ENV does not shadow, then proxy
+//! build args) and the ARGs for the cache key ([`StageScope::args`]).
+//!
+//! # Stages
+//!
+//! [`Dockerfile::plan`] lists the stages a target needs (by FROM of an
+//! earlier stage, `COPY --from`, `RUN --mount=...,from=`), dependencies
+//! first, each with its [`Base`]; stages that do not need each other may
+//! run at once. [`Dockerfile::target`] finds `--target`,
+//! [`Dockerfile::resolve_from`] says whether a `--from` is a stage or an
+//! image. Unknown targets and cycles are errors.
+//!
+//! # Context
+//!
+//! [`ignore::Matcher`] reads `.dockerignore` (C19) and answers "is this
+//! path excluded" and "may this directory be skipped whole".
+//! [`CopyFiles::check_matched`] gives C17's errors once the builder has
+//! matched the sources; [`exposed_ports`] normalises EXPOSE;
+//! [`join_workdir`] and [`copy_destination`] resolve WORKDIR and COPY
+//! destinations; [`check_signal`] checks STOPSIGNAL (done by
+//! [`Instruction::expand`]).
+//!
 //! # Example
 //!
 //! ```
@@ -59,21 +99,32 @@
 #![warn(missing_docs)]
 #![warn(clippy::print_stdout, clippy::print_stderr)]
 
+mod copy;
 mod duration;
 mod error;
 mod expand;
 mod flags;
+mod graph;
+pub mod ignore;
 mod instruction;
 mod lines;
 mod mount;
 mod parse;
+mod paths;
+mod port;
+mod scope;
+mod substitute;
 mod words;
 
 #[cfg(test)]
+mod testdata;
+#[cfg(test)]
 mod tests;
 
+pub use copy::{has_wildcards, is_url};
 pub use error::{Error, ErrorKind};
 pub use expand::{ExpandError, Lexer, expand, expand_words};
+pub use graph::{Base, FromRef, Plan, PlannedStage};
 pub use instruction::{
     ArgDecl, Command, CopyFiles, DEFAULT_SHELL, Directives, Dockerfile, From, Healthcheck,
     HealthcheckCmd, Heredoc, Instruction, InstructionKind, KeyValue, Network, Onbuild, Run,
@@ -81,3 +132,6 @@ pub use instruction::{
 };
 pub use mount::{CacheSharing, Mount, MountKind};
 pub use parse::{parse, parse_trigger};
+pub use paths::{check_signal, copy_destination, join_workdir};
+pub use port::exposed_ports;
+pub use scope::{BuildArgs, GlobalScope, PLATFORM_ARGS, PROXY_ARGS, StageScope, platform_args};

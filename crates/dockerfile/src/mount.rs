@@ -46,6 +46,8 @@ pub struct Mount {
     pub size: Option<u64>,
     /// `env=NAME` of a secret: also expose it as an environment variable.
     pub env: Option<String>,
+    /// The `--mount` value as written.
+    pub spec: String,
 }
 
 /// `type=` of a mount.
@@ -99,6 +101,7 @@ pub(crate) fn parse_mount(spec: &str, expand: Option<Expander<'_>>) -> Result<Mo
         required: false,
         size: None,
         env: None,
+        spec: spec.to_string(),
     };
     let mut readonly = None;
     let mut sharing_given = false;

@@ -55,6 +55,12 @@ pub fn parse(text: &str) -> Result<Dockerfile, Error> {
             continue;
         }
         let instruction = parse_line(&mut reader, &line, escape)?;
+        if let Some(message) = legacy_key_value(&instruction, escape) {
+            warnings.push(Warning {
+                line: line.start,
+                message,
+            });
+        }
         if let InstructionKind::Maintainer(_) = instruction.kind {
             warnings.push(Warning {
                 line: line.start,
@@ -88,6 +94,24 @@ pub fn parse(text: &str) -> Result<Dockerfile, Error> {
         stages,
         warnings,
     })
+}
+
+/// BuildKit's LegacyKeyValueFormat check: `ENV key value` instead of
+/// `ENV key=value`.
+fn legacy_key_value(instruction: &Instruction, escape: char) -> Option<String> {
+    let keyword = match instruction.kind {
+        InstructionKind::Env(_) => "ENV",
+        InstructionKind::Label(_) => "LABEL",
+        _ => return None,
+    };
+    let split = split_command(&instruction.original);
+    let first = parse_words(split.rest, escape).into_iter().next()?;
+    if first.contains('=') {
+        return None;
+    }
+    Some(format!(
+        "\"{keyword} key=value\" should be used instead of legacy \"{keyword} key value\" format"
+    ))
 }
 
 /// Parses one ONBUILD trigger as an image config's `OnBuild` stores it

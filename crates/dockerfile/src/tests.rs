@@ -415,6 +415,25 @@ fn env_and_label_forms() {
         one("LABEL maintainer someone@example.com"),
         InstructionKind::Label(vec![kv("maintainer", "someone@example.com")])
     );
+    let file = parse("FROM x\nENV A=1\nENV B 2\nLABEL c d\n").unwrap();
+    let warned: Vec<_> = file
+        .warnings
+        .iter()
+        .map(|w| (w.line, w.message.as_str()))
+        .collect();
+    assert_eq!(
+        warned,
+        [
+            (
+                3,
+                "\"ENV key=value\" should be used instead of legacy \"ENV key value\" format"
+            ),
+            (
+                4,
+                "\"LABEL key=value\" should be used instead of legacy \"LABEL key value\" format"
+            ),
+        ]
+    );
     let e = error("FROM x\nENV A=1 B\n");
     assert_eq!(
         e.to_string(),
