@@ -78,6 +78,19 @@ pub fn diff_directory(dir: &Path, out: impl Write) -> Result<Diffed, LayerError>
     })
 }
 
+/// Writes the directory `dir` as a plain tar to `out`, by the same rules as
+/// [`diff_directory`] (for exporting a root filesystem, which has no whiteouts).
+pub fn tar_directory(dir: &Path, out: impl Write) -> Result<(), LayerError> {
+    let mut walker = Walker {
+        builder: tar::Builder::new(out),
+        links: HashMap::new(),
+        unpacked_size: 0,
+    };
+    walker.directory_contents(dir, b"")?;
+    let mut out = walker.builder.into_inner().map_err(write_failed)?;
+    out.flush().map_err(write_failed)
+}
+
 struct Walker<W: Write> {
     builder: tar::Builder<W>,
     /// The first path seen of each (device, inode) with several links.

@@ -75,7 +75,7 @@ use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
 
 pub use compression::Compression;
-pub use diff::{Diffed, diff_directory};
+pub use diff::{Diffed, diff_directory, tar_directory};
 use compression::TarStream;
 pub use error::LayerError;
 use resolve::Lowers;

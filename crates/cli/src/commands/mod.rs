@@ -1,6 +1,7 @@
 //! One file per command: parse, call one library function, render.
 
 mod attach;
+pub mod build;
 mod completion;
 mod copy_helper;
 mod cp;
@@ -60,6 +61,10 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Exec(args) => exec::run(&context, args),
         Command::Attach(args) => attach::run(&context, args),
         Command::Monitor(args) => monitor::run(&context, args),
+        Command::Build(args) | Command::Image(ImageCommand::Build(args)) => {
+            build::run(&context, args)
+        }
+        Command::Builder(command) => build::builder(&context, command),
         Command::Pull(args) | Command::Image(ImageCommand::Pull(args)) => pull::run(&context, args),
         Command::Images(args) | Command::Image(ImageCommand::Images(args)) => {
             images::run(&context, args)
