@@ -71,13 +71,15 @@ pub(crate) fn run(
         let argv = match &program {
             RunProgram::Argv(argv) => argv.clone(),
             RunProgram::Script { name, content } => {
+                // Closed before it runs: a file open for writing cannot be executed.
                 let script = tempfile::NamedTempFile::new()
-                    .map_err(|e| write_error("a RUN script", e))?;
-                std::fs::write(script.path(), content).map_err(|e| write_error("a RUN script", e))?;
-                std::fs::set_permissions(script.path(), std::fs::Permissions::from_mode(0o755))
+                    .map_err(|e| write_error("a RUN script", e))?
+                    .into_temp_path();
+                std::fs::write(&script, content).map_err(|e| write_error("a RUN script", e))?;
+                std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755))
                     .map_err(|e| write_error("a RUN script", e))?;
                 let target = format!("{SCRIPT_DIR}/{name}");
-                specs.push(bind(script.path().display().to_string(), target.clone(), true));
+                specs.push(bind(script.display().to_string(), target.clone(), true));
                 held.push(Held::File(script));
                 vec![target]
             }
@@ -107,7 +109,7 @@ pub(crate) fn run(
 /// What a RUN holds on to while it runs: mounts of other images, script files.
 enum Held {
     Mounted(#[allow(dead_code)] Mounted),
-    File(#[allow(dead_code)] tempfile::NamedTempFile),
+    File(#[allow(dead_code)] tempfile::TempPath),
 }
 
 fn write_error(what: &str, source: std::io::Error) -> StepError {
