@@ -651,3 +651,88 @@ fn iidfile_outputs_and_prune() {
     container(&env, &["image", "build", "-q", dir.path().to_str().unwrap()]).success();
     container(&env, &["builder", "build", "-q", dir.path().to_str().unwrap()]).success();
 }
+
+#[test]
+fn the_tutorial_app_builds_on_python_and_a_changed_app_reruns_from_its_copy() {
+    container_test_support::fixture_layout_with_debian();
+    let registry = container_test_support::Registry::start();
+    registry.load("python-3.11-slim", "library/python:3.11-slim");
+    let env = common::mirrored_env(&registry);
+    let app = tempfile::tempdir().unwrap();
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/tutorial-app");
+    for name in ["Dockerfile", "app.py"] {
+        std::fs::copy(fixture.join(name), app.path().join(name)).unwrap();
+    }
+    let first = build(&env, app.path(), &["-t", "my-python-app:1.0"]);
+    first.success();
+    assert!(first.stderr.contains("[1/3] FROM docker.io/library/python:3.11-slim"), "{first}");
+    let config = config(&env, "my-python-app:1.0");
+    assert_eq!(config["Cmd"], serde_json::json!(["python", "app.py"]));
+    assert_eq!(config["WorkingDir"], "/app");
+    assert!(config["ExposedPorts"]["8000/tcp"].is_object());
+    let printed = container(
+        &env,
+        &["run", "--rm", "my-python-app:1.0", "python", "-c", "print(open('app.py').read().count('Hello'))"],
+    );
+    printed.success();
+    assert_eq!(printed.stdout, "1\n");
+
+    let mut text = std::fs::read_to_string(app.path().join("app.py")).unwrap();
+    text.push_str("# changed\n");
+    std::fs::write(app.path().join("app.py"), text).unwrap();
+    let second = build(&env, app.path(), &["-t", "my-python-app:2.0"]);
+    second.success();
+    assert!(second.stderr.contains("[2/3] CACHED"), "{second}");
+    assert!(second.stderr.contains("[3/3] DONE"), "{second}");
+    assert_ne!(inspect(&env, "my-python-app:1.0")["Id"], inspect(&env, "my-python-app:2.0")["Id"]);
+}
+
+#[test]
+fn run_layers_keep_deletions_opaque_directories_hard_links_and_owners() {
+    let (_registry, env) = busybox_env();
+    let dockerfile = "FROM busybox\n\
+RUN mkdir -p /tree/sub && echo old > /tree/sub/old && echo keep > /kept && echo gone > /gone\n\
+RUN rm /gone && rm -rf /tree && mkdir -p /tree && echo new > /tree/new && echo x > /a && ln /a /b && chown 7:8 /a && chmod 4711 /a && ln -s /a /sym\n";
+    let dir = context(&[("Dockerfile", dockerfile)]);
+    build(&env, dir.path(), &["-t", "layers:1"]).success();
+    let listing = run_sh(
+        &env,
+        "layers:1",
+        "test -e /gone || echo no-gone; find /tree | sort; stat -c '%u:%g %a %h' /a; readlink /sym; cat /kept",
+    );
+    assert_eq!(listing, "no-gone\n/tree\n/tree/new\n7:8 4711 2\n/a\nkeep\n");
+}
+
+#[test]
+fn independent_stages_are_built_and_the_target_takes_what_it_needs() {
+    let (_registry, env) = busybox_env();
+    let dockerfile = "FROM busybox AS one\nRUN echo one > /one\n\
+FROM busybox AS two\nRUN echo two > /two\n\
+FROM busybox AS final\nCOPY --from=one /one /\nCOPY --from=two /two /\n\
+FROM final AS test\nRUN cat /one /two > /both\n";
+    let dir = context(&[("Dockerfile", dockerfile)]);
+    let output = build(&env, dir.path(), &["-t", "stages:final", "--target", "final"]);
+    output.success();
+    assert!(output.stderr.contains("[one 2/2]") && output.stderr.contains("[two 2/2]"), "{output}");
+    assert!(!output.stderr.contains("[test "), "{output}");
+    build(&env, dir.path(), &["-t", "stages:test"]).success();
+    assert_eq!(run_sh(&env, "stages:test", "cat /both"), "one\ntwo\n");
+    let output = build(&env, dir.path(), &["--target", "nope"]);
+    output.code_is(1);
+    assert!(output.stderr.contains("target stage `nope` could not be found"), "{output}");
+}
+
+#[test]
+fn platforms_in_from_and_on_the_command_line() {
+    let (_registry, env) = busybox_env();
+    let host = match std::env::consts::ARCH {
+        "x86_64" => "linux/amd64",
+        "aarch64" => "linux/arm64",
+        other => panic!("no fixture for {other}"),
+    };
+    let dockerfile = format!("FROM --platform={host} busybox\nARG TARGETARCH\nRUN echo $TARGETARCH > /arch\n");
+    let dir = context(&[("Dockerfile", &dockerfile)]);
+    build(&env, dir.path(), &["-t", "plat:1", "--platform", host, "--pull"]).success();
+    let arch = host.rsplit('/').next().unwrap();
+    assert_eq!(run_sh(&env, "plat:1", "cat /arch"), format!("{arch}\n"));
+}
