@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Condvar, Mutex};
 
-use container_dockerfile::{Dockerfile, InstructionKind, Lexer, Source};
+use container_dockerfile::{Dockerfile, InstructionKind, Lexer};
 use container_runtime::Runtime;
 use container_store::Image;
 
@@ -177,11 +177,6 @@ fn stage_dependencies(
         match &instruction.kind {
             InstructionKind::Copy(files) | InstructionKind::Add(files) => {
                 names.extend(files.from.as_deref().map(expand));
-                for source in &files.sources {
-                    if let Source::Heredoc(_) = source {
-                        continue;
-                    }
-                }
             }
             InstructionKind::Run(run) => {
                 names.extend(run.mounts.iter().filter_map(|m| m.from.as_deref()).map(expand));

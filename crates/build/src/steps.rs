@@ -1,9 +1,7 @@
 //! Each instruction's effect on a stage: config edits here, layer steps in
 //! [`crate::steps_files`] and [`crate::steps_run`].
 
-use container_dockerfile::{
-    Command, ErrorKind, Healthcheck, Instruction, InstructionKind, KeyValue,
-};
+use container_dockerfile::{ErrorKind, Healthcheck, Instruction, InstructionKind, KeyValue};
 use serde_json::{Value, json};
 
 use crate::error::StepError;
@@ -183,7 +181,6 @@ fn healthcheck(check: &Healthcheck) -> Value {
     if let Some(retries) = command.retries {
         value["Retries"] = json!(retries);
     }
-    let _ = matches!(command.command, Command::Exec(_));
     value
 }
 

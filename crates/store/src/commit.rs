@@ -47,6 +47,39 @@ impl Drop for NewLayer {
     }
 }
 
+/// Files in a new layer above which one `syncfs` is cheaper than a sync per file.
+const SYNC_EACH_MAX: usize = 512;
+
+/// Makes the files of `dir` durable before it is renamed into place: each file and
+/// directory when there are few, else the whole filesystem at once (as a pull does).
+fn sync_tree(dir: &std::path::Path, layers_dir: &std::path::Path) -> Result<()> {
+    let mut paths = Vec::new();
+    let mut pending = vec![dir.to_owned()];
+    while let Some(path) = pending.pop() {
+        let Ok(metadata) = std::fs::symlink_metadata(&path) else {
+            continue;
+        };
+        if metadata.is_dir() {
+            let entries = std::fs::read_dir(&path).map_err(StoreError::io("listing", &path))?;
+            pending.extend(entries.flatten().map(|e| e.path()));
+        }
+        if metadata.is_dir() || metadata.is_file() {
+            paths.push(path);
+        }
+        if paths.len() > SYNC_EACH_MAX {
+            let handle =
+                std::fs::File::open(layers_dir).map_err(StoreError::io("opening", layers_dir))?;
+            return rustix::fs::syncfs(&handle)
+                .map_err(|e| StoreError::io("syncing", layers_dir)(e.into()));
+        }
+    }
+    for path in paths {
+        let file = std::fs::File::open(&path).map_err(StoreError::io("opening", &path))?;
+        file.sync_all().map_err(StoreError::io("syncing", &path))?;
+    }
+    Ok(())
+}
+
 impl Store {
     /// A directory on the store's filesystem for a build step to fill, which
     /// [`Store::prepare_layer`] can later move into `layers/` without copying.
@@ -71,13 +104,18 @@ impl Store {
             dir: Some(dir),
         };
         let dir = layer.dir.as_deref().expect("set above");
-        let writer = std::io::BufWriter::with_capacity(1 << 17, file);
-        let diffed = container_layer::diff_directory(dir, writer).map_err(|source| {
+        let mut writer = std::io::BufWriter::with_capacity(1 << 17, file);
+        let diffed = container_layer::diff_directory(dir, &mut writer).map_err(|source| {
             StoreError::Layer {
                 digest: "(new layer)".to_owned(),
                 source,
             }
         })?;
+        let file = writer
+            .into_inner()
+            .map_err(|e| StoreError::io("writing", &layer.blob)(e.into_error()))?;
+        file.sync_all()
+            .map_err(StoreError::io("syncing", &layer.blob))?;
         layer.diff_id = diffed.diff_id;
         layer.digest = diffed.digest;
         layer.size = diffed.size;
@@ -156,10 +194,7 @@ impl Store {
         if layers::is_complete(&layers_dir, chain_id) {
             let _ = std::fs::remove_dir_all(&dir);
         } else {
-            let handle =
-                std::fs::File::open(&layers_dir).map_err(StoreError::io("opening", &layers_dir))?;
-            rustix::fs::syncfs(&handle)
-                .map_err(|e| StoreError::io("syncing", &layers_dir)(e.into()))?;
+            sync_tree(&dir, &layers_dir)?;
             let record = LayerRecord {
                 diff_id: layer.diff_id.clone(),
                 size: layer.unpacked_size,

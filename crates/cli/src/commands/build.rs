@@ -126,13 +126,13 @@ pub fn run(context: &Context, args: BuildArgs) -> anyhow::Result<ExitCode> {
     let (dockerfile_name, dockerfile, context_dir) = read_dockerfile(&args)?;
     let ignore = read_ignore(&context_dir, &dockerfile_name, args.file.as_deref());
     let build_context = open_context(&args, &context_dir, &store, &ignore)?;
-    let (dockerfile_name, dockerfile) = match (dockerfile, args.context.as_str()) {
-        (Some(text), _) => (dockerfile_name, text),
-        (None, _) => {
+    // From a context on stdin, the Dockerfile is one of its files.
+    let dockerfile = match dockerfile {
+        Some(text) => text,
+        None => {
             let path = build_context.path(&dockerfile_name);
-            let text = std::fs::read_to_string(&path)
-                .with_context(|| format!("reading the Dockerfile `{}`", path.display()))?;
-            (dockerfile_name, text)
+            std::fs::read_to_string(&path)
+                .with_context(|| format!("reading the Dockerfile `{dockerfile_name}` in the context"))?
         }
     };
     let options = BuildOptions {
@@ -211,13 +211,18 @@ fn read_dockerfile(args: &BuildArgs) -> anyhow::Result<(String, Option<String>, 
 /// `.dockerignore` patterns: `NAME.dockerignore` beside the Dockerfile first, then
 /// the context's.
 fn read_ignore(context_dir: &Path, dockerfile_name: &str, file: Option<&str>) -> String {
-    if let Some(file) = file.filter(|f| *f != "-") {
-        let specific = PathBuf::from(container_dockerfile::ignore::file_for_dockerfile(file));
-        if let Ok(text) = std::fs::read_to_string(&specific) {
+    let dockerfile = match file {
+        Some("-") => None,
+        Some(file) => Some(PathBuf::from(file)),
+        None => Some(context_dir.join(dockerfile_name)),
+    };
+    if let Some(dockerfile) = dockerfile {
+        let path = dockerfile.display().to_string();
+        let specific = container_dockerfile::ignore::file_for_dockerfile(&path);
+        if let Ok(text) = std::fs::read_to_string(specific) {
             return text;
         }
     }
-    let _ = dockerfile_name;
     std::fs::read_to_string(context_dir.join(".dockerignore")).unwrap_or_default()
 }
 
