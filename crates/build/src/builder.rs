@@ -34,12 +34,11 @@ pub fn build(
     events: &(dyn Fn(BuildEvent) + Sync),
 ) -> Result<Built> {
     let file_name = options.dockerfile_name.clone();
-    let file = container_dockerfile::parse(&options.dockerfile).map_err(|error| {
-        BuildError::Parse {
+    let file =
+        container_dockerfile::parse(&options.dockerfile).map_err(|error| BuildError::Parse {
             file: file_name.clone(),
-            error,
-        }
-    })?;
+            error: Box::new(error),
+        })?;
     for warning in &file.warnings {
         events(BuildEvent::Warning(format!(
             "{file_name}:{}: {}",
@@ -49,7 +48,7 @@ pub fn build(
     let used = Mutex::new(BTreeSet::new());
     let globals = global_args(&file, options, &used).map_err(|error| BuildError::Parse {
         file: file_name.clone(),
-        error,
+        error: Box::new(error),
     })?;
     let target = target_stage(&file, options)?;
     let dependencies: Vec<BTreeSet<usize>> = (0..file.stages.len())
@@ -92,7 +91,11 @@ pub fn build(
             });
         }
     });
-    warn_unused(options, &used.into_inner().expect("no panics holding it"), events);
+    warn_unused(
+        options,
+        &used.into_inner().expect("no panics holding it"),
+        events,
+    );
 
     let mut outcomes = results.outcomes.into_inner().expect("no panics holding it");
     for index in &needed {
@@ -104,7 +107,7 @@ pub fn build(
         }
     }
     match outcomes.remove(&target) {
-        Some(Outcome::Done(image)) => Ok(Built { image }),
+        Some(Outcome::Done(image)) => Ok(Built { image: *image }),
         _ => unreachable!("the target ran, or a stage failed"),
     }
 }
@@ -126,8 +129,13 @@ fn global_args(
             continue;
         };
         for declaration in declarations {
-            used.lock().expect("no panics holding it").insert(declaration.name.clone());
-            let value = match (options.build_args.get(&declaration.name), &declaration.default) {
+            used.lock()
+                .expect("no panics holding it")
+                .insert(declaration.name.clone());
+            let value = match (
+                options.build_args.get(&declaration.name),
+                &declaration.default,
+            ) {
                 (Some(value), _) => Some(value.clone()),
                 (None, Some(default)) => {
                     let lookup = |name: &str| globals.get(name).cloned().flatten();
@@ -171,7 +179,11 @@ fn stage_dependencies(
     let stage = &file.stages[index];
     let lexer = Lexer::new(file.directives.escape);
     let lookup = |name: &str| globals.get(name).cloned().flatten();
-    let expand = |word: &str| lexer.expand(word, &lookup).unwrap_or_else(|_| word.to_owned());
+    let expand = |word: &str| {
+        lexer
+            .expand(word, &lookup)
+            .unwrap_or_else(|_| word.to_owned())
+    };
     let mut names = vec![expand(&stage.from.image)];
     for instruction in &stage.instructions {
         match &instruction.kind {
@@ -179,7 +191,12 @@ fn stage_dependencies(
                 names.extend(files.from.as_deref().map(expand));
             }
             InstructionKind::Run(run) => {
-                names.extend(run.mounts.iter().filter_map(|m| m.from.as_deref()).map(expand));
+                names.extend(
+                    run.mounts
+                        .iter()
+                        .filter_map(|m| m.from.as_deref())
+                        .map(expand),
+                );
             }
             _ => {}
         }
@@ -222,7 +239,7 @@ fn warn_unused(
 
 /// How a stage ended.
 pub(crate) enum Outcome {
-    Done(Image),
+    Done(Box<Image>),
     Failed(BuildError),
     DependencyFailed,
 }
@@ -230,7 +247,7 @@ pub(crate) enum Outcome {
 impl From<Result<Image>> for Outcome {
     fn from(result: Result<Image>) -> Outcome {
         match result {
-            Ok(image) => Outcome::Done(image),
+            Ok(image) => Outcome::Done(Box::new(image)),
             Err(error) => Outcome::Failed(error),
         }
     }
@@ -254,7 +271,10 @@ impl Results {
     fn wait_for(&self, stages: &BTreeSet<usize>) -> bool {
         let mut outcomes = self.outcomes.lock().expect("no panics holding it");
         loop {
-            if stages.iter().any(|s| !matches!(outcomes.get(s), None | Some(Outcome::Done(_)))) {
+            if stages
+                .iter()
+                .any(|s| !matches!(outcomes.get(s), None | Some(Outcome::Done(_))))
+            {
                 return false;
             }
             if stages.iter().all(|s| outcomes.contains_key(s)) {
@@ -266,8 +286,13 @@ impl Results {
 
     /// The image of a finished stage.
     pub(crate) fn image(&self, index: usize) -> Option<Image> {
-        match self.outcomes.lock().expect("no panics holding it").get(&index) {
-            Some(Outcome::Done(image)) => Some(image.clone()),
+        match self
+            .outcomes
+            .lock()
+            .expect("no panics holding it")
+            .get(&index)
+        {
+            Some(Outcome::Done(image)) => Some(image.as_ref().clone()),
             _ => None,
         }
     }

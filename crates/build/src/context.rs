@@ -91,9 +91,8 @@ impl Context {
             path: scratch.to_owned(),
             source,
         })?;
-        container_layer::apply(tar, dir.path(), &[]).map_err(|source| {
-            BuildError::ContextTar { source }
-        })?;
+        container_layer::apply(tar, dir.path(), &[])
+            .map_err(|source| BuildError::ContextTar { source })?;
         let mut context = Context::from_dir(dir.path(), filter)?;
         context._extracted = Some(dir);
         Ok(context)
@@ -178,17 +177,22 @@ impl Context {
         Ok(format!("sha256:{}", hex::encode(hasher.finalize())))
     }
 
-    fn hash_entry(&self, hasher: &mut Sha256, full: &str, shown: &str, entry: &Entry) -> Result<()> {
+    fn hash_entry(
+        &self,
+        hasher: &mut Sha256,
+        full: &str,
+        shown: &str,
+        entry: &Entry,
+    ) -> Result<()> {
         hasher.update(format!("{shown}\0{:?}\0{:o}\0", entry.kind, entry.mode).as_bytes());
         match entry.kind {
             Kind::File => hasher.update(self.file_hash(full)?.as_bytes()),
             Kind::Symlink => {
-                let target = std::fs::read_link(self.path(full)).map_err(|source| {
-                    BuildError::Context {
+                let target =
+                    std::fs::read_link(self.path(full)).map_err(|source| BuildError::Context {
                         path: self.path(full),
                         source,
-                    }
-                })?;
+                    })?;
                 hasher.update(target.as_os_str().as_encoded_bytes());
             }
             Kind::Dir | Kind::Other => {}
@@ -198,7 +202,12 @@ impl Context {
     }
 
     fn file_hash(&self, relative: &str) -> Result<String> {
-        if let Some(hash) = self.hashes.lock().expect("no panics holding it").get(relative) {
+        if let Some(hash) = self
+            .hashes
+            .lock()
+            .expect("no panics holding it")
+            .get(relative)
+        {
             return Ok(hash.clone());
         }
         let path = self.path(relative);
@@ -318,7 +327,9 @@ mod tests {
 
     #[test]
     fn excluded_directories_stay_as_parents_of_included_files() {
-        let (_dir, context) = context(&["dir/keep", "dir/drop"], &|p| p.starts_with("dir") && p != "dir/keep");
+        let (_dir, context) = context(&["dir/keep", "dir/drop"], &|p| {
+            p.starts_with("dir") && p != "dir/keep"
+        });
         assert!(context.entry("dir").is_some());
         assert!(context.entry("dir/keep").is_some());
         assert!(context.entry("dir/drop").is_none());
@@ -328,8 +339,12 @@ mod tests {
     fn content_hash_follows_content_not_times() {
         let (dir, context) = context(&["a"], &|_| false);
         let first = context.content_hash(&["a".into()]).unwrap();
-        let file = std::fs::File::options().write(true).open(dir.path().join("a")).unwrap();
-        file.set_modified(std::time::SystemTime::UNIX_EPOCH).unwrap();
+        let file = std::fs::File::options()
+            .write(true)
+            .open(dir.path().join("a"))
+            .unwrap();
+        file.set_modified(std::time::SystemTime::UNIX_EPOCH)
+            .unwrap();
         let filter = Filter {
             is_excluded: &|_| false,
             may_skip_dir: &|_| true,

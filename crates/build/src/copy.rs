@@ -85,7 +85,13 @@ pub fn write_items(
                     false => dest.clone(),
                 };
                 let mode = placement.mode.unwrap_or(0o644);
-                root.write_file(&target, &mut content.as_bytes(), mode, placement.owner, None)?;
+                root.write_file(
+                    &target,
+                    &mut content.as_bytes(),
+                    mode,
+                    placement.owner,
+                    None,
+                )?;
             }
             Item::Host {
                 path,
@@ -101,7 +107,9 @@ pub fn write_items(
                     let dir_mode = placement.mode.unwrap_or(metadata.permissions().mode());
                     root.make_dir(&dest, dir_mode, placement.owner)?;
                     match relative {
-                        Some(relative) => copy_context_tree(root, context, relative, &dest, placement)?,
+                        Some(relative) => {
+                            copy_context_tree(root, context, relative, &dest, placement)?
+                        }
                         None => copy_host_tree(root, path, &dest, placement, None)?,
                     }
                 } else {
@@ -337,7 +345,13 @@ mod tests {
         let passwd = "root:x:0:0::/root:/bin/sh\napp:x:1000:1001::/home/app:/bin/sh\n";
         let group = "root:x:0:\nstaff:x:50:\n";
         let owner = |spec| resolve_owner(spec, Some(passwd), Some(group));
-        assert_eq!(owner("app").unwrap(), Owner { uid: 1000, gid: 1001 });
+        assert_eq!(
+            owner("app").unwrap(),
+            Owner {
+                uid: 1000,
+                gid: 1001
+            }
+        );
         assert_eq!(owner("app:staff").unwrap(), Owner { uid: 1000, gid: 50 });
         assert_eq!(owner("7:8").unwrap(), Owner { uid: 7, gid: 8 });
         assert_eq!(owner("7").unwrap(), Owner { uid: 7, gid: 7 });

@@ -24,7 +24,7 @@ pub enum BuildError {
         /// The Dockerfile's name as the user gave it.
         file: String,
         /// What is wrong, with the line and the instruction.
-        error: container_dockerfile::Error,
+        error: Box<container_dockerfile::Error>,
     },
 
     /// No stage has the name `--target` gives.
@@ -154,7 +154,10 @@ pub enum StepError {
     },
 
     /// The RUN command exited non-zero.
-    #[error("the command `{command}` returned a non-zero code: {code}{}", tail_text(output))]
+    #[error(
+        "the command `{command}` returned a non-zero code: {code}{}",
+        tail_text(output)
+    )]
     RunFailed {
         /// The command as run.
         command: String,

@@ -71,15 +71,17 @@ pub fn export(store: &Store, image: &Image, output: &Output) -> Result<()> {
         Output::Tar(dest) => {
             let mounted = Mounted::new(store, Some(image))?;
             with_file(dest, |out| {
-                container_layer::tar_directory(mounted.root(), out)
-                    .map_err(std::io::Error::other)
+                container_layer::tar_directory(mounted.root(), out).map_err(std::io::Error::other)
             })
         }
         Output::Oci(dest) => with_file(dest, |out| oci_layout(store, image, out)),
     }
 }
 
-fn with_file(dest: &Path, write: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>) -> Result<()> {
+fn with_file(
+    dest: &Path,
+    write: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>,
+) -> Result<()> {
     let failed = |source| BuildError::Export {
         dest: dest.to_owned(),
         source,
@@ -118,7 +120,13 @@ fn oci_layout(store: &Store, image: &Image, out: &mut dyn std::io::Write) -> std
     });
     add(&mut tar, "index.json", index.to_string().as_bytes())?;
     let mut digests = vec![image.manifest_digest.clone(), image.id.clone()];
-    digests.extend(image.manifest.layers().iter().map(|l| l.digest().to_string()));
+    digests.extend(
+        image
+            .manifest
+            .layers()
+            .iter()
+            .map(|l| l.digest().to_string()),
+    );
     for digest in digests {
         let hex = digest.trim_start_matches("sha256:");
         let file = std::fs::File::open(store.blob_path(&digest))?;

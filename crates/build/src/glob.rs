@@ -27,7 +27,9 @@ fn match_from(pattern: &[char], name: &[char]) -> bool {
             _ => false,
         },
         '\\' => match rest.split_first() {
-            Some((&literal, after)) => name.first() == Some(&literal) && match_from(after, &name[1..]),
+            Some((&literal, after)) => {
+                name.first() == Some(&literal) && match_from(after, &name[1..])
+            }
             None => false,
         },
         literal => name.first() == Some(&literal) && match_from(rest, &name[1..]),

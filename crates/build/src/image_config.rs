@@ -39,7 +39,9 @@ pub fn run_config(config: &mut Value) -> &mut Map<String, Value> {
     if !config["config"].is_object() {
         config["config"] = json!({});
     }
-    config["config"].as_object_mut().expect("made an object above")
+    config["config"]
+        .as_object_mut()
+        .expect("made an object above")
 }
 
 /// `Env` as `(key, value)` pairs, in order.
@@ -99,7 +101,10 @@ pub fn set(config: &mut Value, field: &str, value: Value) {
 
 /// A string setting (`WorkingDir`, `User`), empty when unset.
 pub fn string(config: &Value, field: &str) -> String {
-    config["config"][field].as_str().unwrap_or_default().to_owned()
+    config["config"][field]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
 }
 
 /// A list-of-strings setting (`Shell`, `OnBuild`).
@@ -113,7 +118,8 @@ pub fn strings(config: &Value, field: &str) -> Option<Vec<String>> {
 
 /// Appends a history entry.
 pub fn add_history(config: &mut Value, created: &str, created_by: &str, is_empty_layer: bool) {
-    let mut entry = json!({"created": created, "created_by": created_by, "comment": "container build"});
+    let mut entry =
+        json!({"created": created, "created_by": created_by, "comment": "container build"});
     if is_empty_layer {
         entry["empty_layer"] = json!(true);
     }
@@ -184,7 +190,10 @@ mod tests {
     fn ports_get_a_protocol_and_ranges_expand() {
         assert_eq!(exposed_ports("80").unwrap(), ["80/tcp"]);
         assert_eq!(exposed_ports("53/UDP").unwrap(), ["53/udp"]);
-        assert_eq!(exposed_ports("8000-8001").unwrap(), ["8000/tcp", "8001/tcp"]);
+        assert_eq!(
+            exposed_ports("8000-8001").unwrap(),
+            ["8000/tcp", "8001/tcp"]
+        );
         assert!(exposed_ports("x").is_err());
     }
 }

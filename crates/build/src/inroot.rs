@@ -44,11 +44,15 @@ fn failed(path: &str) -> impl Fn(Errno) -> BuildError + '_ {
 impl Root {
     /// Opens the directory `path` as the root.
     pub fn open(path: &Path) -> Result<Root> {
-        let fd = rustix::fs::open(path, OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty())
-            .map_err(|e| BuildError::Write {
-                path: path.display().to_string(),
-                source: e.into(),
-            })?;
+        let fd = rustix::fs::open(
+            path,
+            OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
+            Mode::empty(),
+        )
+        .map_err(|e| BuildError::Write {
+            path: path.display().to_string(),
+            source: e.into(),
+        })?;
         Ok(Root {
             fd,
             path: path.to_owned(),
@@ -127,7 +131,7 @@ impl Root {
     }
 
     /// The directory that holds `path` (created when missing) and the last name.
-    fn parent_of<'a>(&self, path: &'a str, owner: Owner) -> Result<(OwnedFd, String)> {
+    fn parent_of(&self, path: &str, owner: Owner) -> Result<(OwnedFd, String)> {
         let clean = clean(path);
         let (parent, name) = split(&clean);
         let name = name.to_owned();
@@ -176,7 +180,8 @@ impl Root {
         mtime: Option<rustix::fs::Timespec>,
     ) -> Result<()> {
         let (parent, name) = self.parent_of(path, owner)?;
-        let flags = OFlags::WRONLY | OFlags::CREATE | OFlags::TRUNC | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+        let flags =
+            OFlags::WRONLY | OFlags::CREATE | OFlags::TRUNC | OFlags::NOFOLLOW | OFlags::CLOEXEC;
         let fd = match openat(&parent, name.as_str(), flags, Mode::from_raw_mode(0o600)) {
             Err(Errno::LOOP) | Err(Errno::ISDIR) | Err(Errno::NXIO) | Err(Errno::TXTBSY) => {
                 unlinkat(&parent, name.as_str(), AtFlags::empty()).map_err(failed(path))?;
@@ -282,7 +287,10 @@ mod tests {
         let owner = Owner::default();
         root.write_file("/link/a", &mut "x".as_bytes(), 0o644, owner, None)
             .unwrap();
-        assert_eq!(std::fs::read_to_string(root_dir.join("real/a")).unwrap(), "x");
+        assert_eq!(
+            std::fs::read_to_string(root_dir.join("real/a")).unwrap(),
+            "x"
+        );
         // The link leads to a path missing inside the root: an error, never the host.
         let _ = root.write_file("/escape/b", &mut "y".as_bytes(), 0o644, owner, None);
         assert!(!outside.join("b").exists());

@@ -30,7 +30,13 @@ impl Mounted {
             is_mounted: false,
         };
         let mut lowers: Vec<PathBuf> = image
-            .map(|i| i.chain_ids.iter().rev().map(|c| store.layer_path(c)).collect())
+            .map(|i| {
+                i.chain_ids
+                    .iter()
+                    .rev()
+                    .map(|c| store.layer_path(c))
+                    .collect()
+            })
             .unwrap_or_default();
         if lowers.is_empty() {
             // overlayfs needs a lower directory.

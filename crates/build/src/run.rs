@@ -13,8 +13,8 @@ use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use container_runtime::{CreateOptions, HostConfig, NetworkMode, Output, Runtime, UserConfig};
 use container_runtime::mounts::MountSpec;
+use container_runtime::{CreateOptions, HostConfig, NetworkMode, Output, Runtime, UserConfig};
 use container_store::Image;
 
 use crate::error::StepError;
@@ -198,12 +198,16 @@ fn remove_mount_point(upper: &Path, relative: &str, in_lowers: &dyn Fn(&str) -> 
         }
         let removed = match metadata.is_dir() {
             true => std::fs::remove_dir(&path).is_ok(),
-            false => metadata.is_file() && metadata.len() == 0 && std::fs::remove_file(&path).is_ok(),
+            false => {
+                metadata.is_file() && metadata.len() == 0 && std::fs::remove_file(&path).is_ok()
+            }
         };
         if !removed {
             return;
         }
-        current = current.rsplit_once('/').map_or(String::new(), |(p, _)| p.to_owned());
+        current = current
+            .rsplit_once('/')
+            .map_or(String::new(), |(p, _)| p.to_owned());
     }
 }
 

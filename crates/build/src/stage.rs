@@ -47,7 +47,12 @@ impl StageEnv<'_> {
     }
 
     /// A step error at `line` of the Dockerfile.
-    pub fn step_error(&self, instruction: &Instruction, line: usize, error: StepError) -> BuildError {
+    pub fn step_error(
+        &self,
+        instruction: &Instruction,
+        line: usize,
+        error: StepError,
+    ) -> BuildError {
         let mut text = instruction.original.clone();
         if text.chars().count() > 80 {
             text = text.chars().take(77).collect::<String>() + "...";
@@ -145,7 +150,11 @@ impl State {
     pub fn shell(&self) -> Vec<String> {
         config::strings(&self.config, "Shell")
             .filter(|s| !s.is_empty())
-            .unwrap_or_else(|| container_dockerfile::DEFAULT_SHELL.map(String::from).to_vec())
+            .unwrap_or_else(|| {
+                container_dockerfile::DEFAULT_SHELL
+                    .map(String::from)
+                    .to_vec()
+            })
     }
 
     /// The working directory, `/` when unset.
@@ -162,7 +171,11 @@ impl State {
         hasher.update([0]);
         hasher.update(description.to_string().as_bytes());
         hasher.update([0]);
-        hasher.update(serde_json::to_string(&self.args).expect("strings serialise").as_bytes());
+        hasher.update(
+            serde_json::to_string(&self.args)
+                .expect("strings serialise")
+                .as_bytes(),
+        );
         hasher.update([0]);
         hasher.update(content.as_bytes());
         format!("sha256:{}", hex::encode(hasher.finalize()))
@@ -284,7 +297,12 @@ pub(crate) fn layer_step(
     if let Some(layer) = &layer {
         config::add_layer(&mut config, &layer.diff_id);
     }
-    config::add_history(&mut config, &created, &instruction.original, layer.is_none());
+    config::add_history(
+        &mut config,
+        &created,
+        &instruction.original,
+        layer.is_none(),
+    );
     config["created"] = json!(created);
     let parent_layers = state
         .image

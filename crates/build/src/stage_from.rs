@@ -10,10 +10,10 @@ use container_registry::platform::Platform;
 use container_store::{Image, PullOptions};
 use serde_json::Value;
 
+use crate::BuildEvent;
 use crate::error::{BuildError, Result, StepError};
 use crate::image_config as config;
-use crate::stage::{State, StageEnv, is_layer_step, stage_index};
-use crate::BuildEvent;
+use crate::stage::{StageEnv, State, is_layer_step, stage_index};
 
 /// The stage's starting state, and the triggers to run before its instructions.
 pub(crate) fn begin(env: &StageEnv<'_>, index: usize) -> Result<(State, Vec<Instruction>)> {
@@ -36,33 +36,43 @@ pub(crate) fn begin(env: &StageEnv<'_>, index: usize) -> Result<(State, Vec<Inst
     };
     let name = expand(&stage.from.image)?;
     let platform = match &stage.from.platform {
-        Some(platform) => Some(
-            Platform::parse(&expand(platform)?).map_err(|e| {
-                from_error(StepError::Unsupported {
-                    what: format!("the platform in FROM ({e})"),
-                })
-            })?,
-        ),
+        Some(platform) => Some(Platform::parse(&expand(platform)?).map_err(|e| {
+            from_error(StepError::Unsupported {
+                what: format!("the platform in FROM ({e})"),
+            })
+        })?),
         None => None,
     };
 
     let prefix = match env.is_multi_stage {
-        true => format!("{} ", stage.name().map_or(format!("stage-{index}"), str::to_owned)),
+        true => format!(
+            "{} ",
+            stage.name().map_or(format!("stage-{index}"), str::to_owned)
+        ),
         false => String::new(),
     };
     let started = Instant::now();
-    let (image, base_config, shown) = base(env, index, &name, platform.as_ref()).map_err(from_error)?;
+    let (image, base_config, shown) =
+        base(env, index, &name, platform.as_ref()).map_err(from_error)?;
     let mut config = match &base_config {
         Some(base) => config::from_base(base),
         None => {
             let platform = platform.unwrap_or_else(|| env.platform());
-            config::scratch(&platform.os, &platform.architecture, platform.variant.as_deref())
+            config::scratch(
+                &platform.os,
+                &platform.architecture,
+                platform.variant.as_deref(),
+            )
         }
     };
     let triggers = take_triggers(&mut config).map_err(from_error)?;
     let steps = 1
         + triggers.iter().filter(|i| is_layer_step(i)).count()
-        + stage.instructions.iter().filter(|i| is_layer_step(i)).count();
+        + stage
+            .instructions
+            .iter()
+            .filter(|i| is_layer_step(i))
+            .count();
     let label = format!("{prefix}1/{steps}");
     (env.events)(BuildEvent::Step {
         label: label.clone(),
@@ -104,9 +114,12 @@ fn base(
         return Ok((None, None, "scratch".into()));
     }
     if let Some(stage) = stage_index(env.file, name, index) {
-        let image = env.results.image(stage).ok_or_else(|| StepError::StageOrder {
-            name: name.to_owned(),
-        })?;
+        let image = env
+            .results
+            .image(stage)
+            .ok_or_else(|| StepError::StageOrder {
+                name: name.to_owned(),
+            })?;
         let config = image.raw_config.clone();
         return Ok((Some(image), Some(config), name.to_owned()));
     }

@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 
 use crate::error::StepError;
 use crate::image_config as config;
-use crate::stage::{State, StageEnv, now};
+use crate::stage::{StageEnv, State, now};
 
 /// Applies one instruction to the stage.
 pub(crate) fn apply(
@@ -16,7 +16,9 @@ pub(crate) fn apply(
 ) -> Result<(), StepError> {
     let expand = |state: &State, word: &str| -> Result<String, StepError> {
         let lookup = |name: &str| state.lookup(name);
-        env.lexer().expand(word, &lookup).map_err(|e| expand_error(instruction, e))
+        env.lexer()
+            .expand(word, &lookup)
+            .map_err(|e| expand_error(instruction, e))
     };
     let description = match &instruction.kind {
         InstructionKind::Run(run) => return crate::steps_run::run(env, state, instruction, run),
@@ -36,7 +38,10 @@ pub(crate) fn apply(
                     .lock()
                     .expect("no panics holding it")
                     .insert(declaration.name.clone());
-                let value = match (env.options.build_args.get(&declaration.name), &declaration.default) {
+                let value = match (
+                    env.options.build_args.get(&declaration.name),
+                    &declaration.default,
+                ) {
                     (Some(value), _) => Some(value.clone()),
                     (None, Some(default)) => Some(expand(state, default)?),
                     // `ARG NAME` brings in the value of a global ARG (C09).
@@ -67,9 +72,8 @@ pub(crate) fn apply(
             let mut ports = Vec::new();
             for word in words {
                 let word = expand(state, word)?;
-                let found = config::exposed_ports(&word).map_err(|reason| {
-                    invalid(instruction, "EXPOSE", &word, &reason)
-                })?;
+                let found = config::exposed_ports(&word)
+                    .map_err(|reason| invalid(instruction, "EXPOSE", &word, &reason))?;
                 ports.extend(found);
             }
             for port in &ports {

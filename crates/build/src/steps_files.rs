@@ -13,7 +13,7 @@ use crate::copy::{self, Item, Placement};
 use crate::error::StepError;
 use crate::inroot::{self, Owner, Root};
 use crate::mounted::Mounted;
-use crate::stage::{State, StageEnv, layer_step, stage_index};
+use crate::stage::{StageEnv, State, layer_step, stage_index};
 use crate::steps::expand_error;
 
 /// COPY or ADD.
@@ -66,13 +66,19 @@ pub(crate) fn copy(
                     Some(mounted) => sources.add_from_image(mounted, &path, from.as_deref())?,
                     None if is_url(&path) && !is_add => return Err(StepError::UrlInCopy),
                     None if is_url(&path) => sources.add_url(env, &path)?,
-                    None => sources.add_context(env, &path, is_add && files.unpack != Some(false))?,
+                    None => {
+                        sources.add_context(env, &path, is_add && files.unpack != Some(false))?
+                    }
                 }
             }
         }
     }
     let content = match &from_image {
-        Some(image) => format!("{}:{}", image.id, hex::encode(sources.content.clone().finalize())),
+        Some(image) => format!(
+            "{}:{}",
+            image.id,
+            hex::encode(sources.content.clone().finalize())
+        ),
         None => {
             let hash = env.context.content_hash(&sources.context_paths)?;
             format!("{hash}:{}", hex::encode(sources.content.clone().finalize()))
@@ -162,9 +168,12 @@ fn is_url(path: &str) -> bool {
 /// The image `--from` names: an earlier stage, or an image.
 fn from_image(env: &StageEnv<'_>, state: &State, name: &str) -> Result<Image, StepError> {
     if let Some(stage) = stage_index(env.file, name, state.stage) {
-        return env.results.image(stage).ok_or_else(|| StepError::StageOrder {
-            name: name.to_owned(),
-        });
+        return env
+            .results
+            .image(stage)
+            .ok_or_else(|| StepError::StageOrder {
+                name: name.to_owned(),
+            });
     }
     let is_stage_name = env.file.stages.iter().any(|s| s.name() == Some(name));
     if is_stage_name {
@@ -217,7 +226,12 @@ enum Held {
 }
 
 impl Sources {
-    fn add_context(&mut self, env: &StageEnv<'_>, path: &str, may_extract: bool) -> Result<(), StepError> {
+    fn add_context(
+        &mut self,
+        env: &StageEnv<'_>,
+        path: &str,
+        may_extract: bool,
+    ) -> Result<(), StepError> {
         let matches = env.context.matches(path);
         if matches.is_empty() {
             return Err(match crate::glob::has_wildcards(path) {
@@ -278,7 +292,11 @@ impl Sources {
             last => vec![last.to_owned()],
         };
         for name in &names {
-            let host = if name.is_empty() { dir.clone() } else { dir.join(name) };
+            let host = if name.is_empty() {
+                dir.clone()
+            } else {
+                dir.join(name)
+            };
             if std::fs::symlink_metadata(&host).is_err() {
                 return Err(not_found());
             }

@@ -9,12 +9,12 @@ use container_runtime::mounts::{MountKind as RuntimeMount, MountOrigin, MountSpe
 use serde_json::json;
 use sha2::{Digest as _, Sha256};
 
+use crate::BuildEvent;
 use crate::error::StepError;
 use crate::mounted::Mounted;
 use crate::run::RunSpec;
-use crate::stage::{State, StageEnv, layer_step, stage_index};
+use crate::stage::{StageEnv, State, layer_step, stage_index};
 use crate::steps::expand_error;
-use crate::BuildEvent;
 
 /// Where BuildKit puts the script of a `RUN <<EOF` that starts with `#!`.
 const SCRIPT_DIR: &str = "/dev/pipes";
@@ -125,7 +125,12 @@ fn expand_mount(
     expand: &dyn Fn(&str) -> Result<String, StepError>,
 ) -> Result<Mount, StepError> {
     let mut mount = mount.clone();
-    for field in [&mut mount.target, &mut mount.source, &mut mount.from, &mut mount.id] {
+    for field in [
+        &mut mount.target,
+        &mut mount.source,
+        &mut mount.from,
+        &mut mount.id,
+    ] {
         if let Some(value) = field.as_deref() {
             *field = Some(expand(value)?);
         }
@@ -165,9 +170,10 @@ fn runtime_mount(
                 None => env.context.path(source),
                 Some(from) => {
                     let image = match stage_index(env.file, from, state.stage) {
-                        Some(stage) => env.results.image(stage).ok_or_else(|| {
-                            StepError::StageOrder { name: from.clone() }
-                        })?,
+                        Some(stage) => env
+                            .results
+                            .image(stage)
+                            .ok_or_else(|| StepError::StageOrder { name: from.clone() })?,
                         None => crate::stage_from::resolve_image(env, from, None)?,
                     };
                     let mounted = Mounted::new(env.store(), Some(&image))?;
@@ -186,7 +192,11 @@ fn runtime_mount(
             let mode = mount.mode.unwrap_or(0o755);
             let _ = std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(mode));
             let _ = std::os::unix::fs::chown(&dir, mount.uid, mount.gid);
-            Ok(Some(bind(dir.display().to_string(), target(), mount.readonly)))
+            Ok(Some(bind(
+                dir.display().to_string(),
+                target(),
+                mount.readonly,
+            )))
         }
         MountKind::Tmpfs => {
             let mut spec = bind(String::new(), target(), false);

@@ -52,14 +52,20 @@ fn workdir_copy_run_cmd_build_an_image_that_runs() {
     let output = build(&env, dir.path(), &["-t", "app:1"]);
     output.success();
     assert!(output.stderr.contains("[2/4] WORKDIR /app"), "{output}");
-    assert!(output.stderr.contains("Successfully tagged app:1"), "{output}");
+    assert!(
+        output.stderr.contains("Successfully tagged app:1"),
+        "{output}"
+    );
     let last = output.stderr.trim_end().lines().last().unwrap();
     assert_eq!(last, "Successfully tagged app:1");
 
     let run = container(&env, &["run", "--rm", "app:1"]);
     run.success();
     assert_eq!(run.stdout, "hello from app\n");
-    assert_eq!(run_sh(&env, "app:1", "cat /app/marker; stat -c %a /app/app.sh"), "built\n755\n");
+    assert_eq!(
+        run_sh(&env, "app:1", "cat /app/marker; stat -c %a /app/app.sh"),
+        "built\n755\n"
+    );
 
     let image = inspect(&env, "app:1");
     assert_eq!(image["Config"]["WorkingDir"], "/app");
@@ -112,7 +118,8 @@ fn an_unchanged_rebuild_runs_nothing_and_a_changed_file_reruns_from_its_copy() {
         .write(true)
         .open(dir.path().join("app.txt"))
         .unwrap();
-    file.set_modified(std::time::SystemTime::UNIX_EPOCH).unwrap();
+    file.set_modified(std::time::SystemTime::UNIX_EPOCH)
+        .unwrap();
     let touched = build(&env, dir.path(), &["-q"]);
     assert_eq!(touched.stdout.trim(), first_id);
 
@@ -130,7 +137,11 @@ fn an_unchanged_rebuild_runs_nothing_and_a_changed_file_reruns_from_its_copy() {
 }
 
 /// Runs `container ARGS` with `stdin` fed to it.
-fn container_with_stdin(env: &TestEnv, args: &[&str], stdin: &[u8]) -> container_test_support::Output {
+fn container_with_stdin(
+    env: &TestEnv,
+    args: &[&str],
+    stdin: &[u8],
+) -> container_test_support::Output {
     use std::io::Write as _;
     let mut command = env.command(common::BIN);
     command
@@ -174,14 +185,31 @@ fn c09_args_before_from_choose_the_base_and_are_empty_in_stages_unless_declared(
     let dir = context(&[("Dockerfile", dockerfile)]);
     let output = build(&env, dir.path(), &["-t", "c09:1", "--target", "second"]);
     output.success();
-    assert!(output.stderr.contains("FROM docker.io/library/busybox:latest"), "{output}");
+    assert!(
+        output
+            .stderr
+            .contains("FROM docker.io/library/busybox:latest"),
+        "{output}"
+    );
 
-    let dir = context(&[("Dockerfile", &dockerfile.replace("FROM ${IMG}:${TAG} AS second\nRUN true\n", ""))]);
+    let dir = context(&[(
+        "Dockerfile",
+        &dockerfile.replace("FROM ${IMG}:${TAG} AS second\nRUN true\n", ""),
+    )]);
     build(&env, dir.path(), &["-t", "c09:2"]).success();
     assert_eq!(run_sh(&env, "c09:2", "cat /out"), "tag=latest msg=\n");
-    let output = build(&env, dir.path(), &["-t", "c09:3", "--build-arg", "TAG=1.35"]);
+    let output = build(
+        &env,
+        dir.path(),
+        &["-t", "c09:3", "--build-arg", "TAG=1.35"],
+    );
     output.success();
-    assert!(output.stderr.contains("FROM docker.io/library/busybox:1.35"), "{output}");
+    assert!(
+        output
+            .stderr
+            .contains("FROM docker.io/library/busybox:1.35"),
+        "{output}"
+    );
     assert_eq!(run_sh(&env, "c09:3", "cat /out"), "tag=1.35 msg=\n");
 }
 
@@ -203,10 +231,24 @@ ENV E=\$A U=$UNSET Q1='$A' Q2="$A"
     for expected in [
         // One ENV sees the values from before it (C11), so B3 cannot see the B2 of
         // its own line; a later line can.
-        "B1=ABC", "B2=DEF", "B3=xx", "B3b=DEFxx", "B4=ALT", "B5=", "B6=$A:", "B7=${A:}", "P=/one:/two",
-        "E=$A", "U=", "Q1=$A", "Q2=ABC",
+        "B1=ABC",
+        "B2=DEF",
+        "B3=xx",
+        "B3b=DEFxx",
+        "B4=ALT",
+        "B5=",
+        "B6=$A:",
+        "B7=${A:}",
+        "P=/one:/two",
+        "E=$A",
+        "U=",
+        "Q1=$A",
+        "Q2=ABC",
     ] {
-        assert!(found.contains(&expected.to_owned()), "{expected} not in {found:?}");
+        assert!(
+            found.contains(&expected.to_owned()),
+            "{expected} not in {found:?}"
+        );
     }
     let dir = context(&[("Dockerfile", "FROM scratch\nENV X=${A:=x}\n")]);
     let output = build(&env, dir.path(), &[]);
@@ -217,15 +259,29 @@ ENV E=\$A U=$UNSET Q1='$A' Q2="$A"
 #[test]
 fn c11_env_sees_old_values_env_beats_arg_and_build_arg_forms() {
     let (_registry, env) = busybox_env();
-    let dir = context(&[("Dockerfile", "FROM scratch\nENV x=hello\nENV x=bye y=$x\nENV z=$x\n")]);
+    let dir = context(&[(
+        "Dockerfile",
+        "FROM scratch\nENV x=hello\nENV x=bye y=$x\nENV z=$x\n",
+    )]);
     build(&env, dir.path(), &["-t", "c11:1"]).success();
     let found = env_of(&env, "c11:1");
     for expected in ["x=bye", "y=hello", "z=bye"] {
-        assert!(found.contains(&expected.to_owned()), "{expected} not in {found:?}");
+        assert!(
+            found.contains(&expected.to_owned()),
+            "{expected} not in {found:?}"
+        );
     }
 
-    let dir = context(&[("Dockerfile", "FROM busybox\nARG foo\nENV foo=fromenv\nRUN echo $foo > /foo\n")]);
-    build(&env, dir.path(), &["-t", "c11:2", "--build-arg", "foo=fromarg"]).success();
+    let dir = context(&[(
+        "Dockerfile",
+        "FROM busybox\nARG foo\nENV foo=fromenv\nRUN echo $foo > /foo\n",
+    )]);
+    build(
+        &env,
+        dir.path(),
+        &["-t", "c11:2", "--build-arg", "foo=fromarg"],
+    )
+    .success();
     assert_eq!(run_sh(&env, "c11:2", "cat /foo"), "fromenv\n");
     assert!(env_of(&env, "c11:2").contains(&"foo=fromenv".to_owned()));
 
@@ -234,15 +290,33 @@ fn c11_env_sees_old_values_env_beats_arg_and_build_arg_forms() {
     let path = dir.path().to_str().unwrap();
     let mut command = env.command(common::BIN);
     command.env("A3", "host").env_remove("A4").args([
-        "build", "-t", "c11:3", "--build-arg", "A1=cli", "--build-arg", "A2=", "--build-arg", "A3",
-        "--build-arg", "A4", "--build-arg", "UNDECLARED=x", path,
+        "build",
+        "-t",
+        "c11:3",
+        "--build-arg",
+        "A1=cli",
+        "--build-arg",
+        "A2=",
+        "--build-arg",
+        "A3",
+        "--build-arg",
+        "A4",
+        "--build-arg",
+        "UNDECLARED=x",
+        path,
     ]);
     let output = container_test_support::run(&mut command);
     output.success();
     assert!(output.stderr.contains("UNDECLARED"), "{output}");
-    assert_eq!(run_sh(&env, "c11:3", "cat /args"), "A1=cli\nA2=\nA3=host\nA4=file\n");
+    assert_eq!(
+        run_sh(&env, "c11:3", "cat /args"),
+        "A1=cli\nA2=\nA3=host\nA4=file\n"
+    );
     let image_env = env_of(&env, "c11:3");
-    assert!(!image_env.iter().any(|e| e.starts_with("A1=")), "{image_env:?}");
+    assert!(
+        !image_env.iter().any(|e| e.starts_with("A1=")),
+        "{image_env:?}"
+    );
 }
 
 #[test]
@@ -251,10 +325,16 @@ fn c13_continuations_across_comments_and_blank_lines() {
     let dockerfile = "FROM busybox\nRUN echo hello \\\n# a comment inside the continuation\n\n# another comment\n\nworld > /hello\nRUN echo a \\\n\nb \\\n\nc > /abc\nENV E hello\\\n\\\nworld\nENV F hello\\\n \\\nworld\nENV C trail\\\\\nENV D separate\nRUN echo last > /last \\\n";
     let dir = context(&[("Dockerfile", dockerfile)]);
     build(&env, dir.path(), &["-t", "c13:1"]).success();
-    assert_eq!(run_sh(&env, "c13:1", "cat /hello /abc /last"), "hello world\na b c\nlast\n");
+    assert_eq!(
+        run_sh(&env, "c13:1", "cat /hello /abc /last"),
+        "hello world\na b c\nlast\n"
+    );
     let found = env_of(&env, "c13:1");
     for expected in ["E=helloworld", "F=hello world", "C=trail\\", "D=separate"] {
-        assert!(found.contains(&expected.to_owned()), "{expected} not in {found:?}");
+        assert!(
+            found.contains(&expected.to_owned()),
+            "{expected} not in {found:?}"
+        );
     }
 }
 
@@ -263,14 +343,26 @@ fn c14_exec_and_shell_forms_and_invalid_json_as_shell_form() {
     let (_registry, env) = busybox_env();
     let cases: [(&str, serde_json::Value); 6] = [
         ("CMD [\"echo\",\"cmd\"]", serde_json::json!(["echo", "cmd"])),
-        ("CMD echo cmd", serde_json::json!(["/bin/sh", "-c", "echo cmd"])),
-        ("CMD ['echo','hi']", serde_json::json!(["/bin/sh", "-c", "['echo','hi']"])),
+        (
+            "CMD echo cmd",
+            serde_json::json!(["/bin/sh", "-c", "echo cmd"]),
+        ),
+        (
+            "CMD ['echo','hi']",
+            serde_json::json!(["/bin/sh", "-c", "['echo','hi']"]),
+        ),
         (
             "CMD [\"echo\", \"unterminated\"",
             serde_json::json!(["/bin/sh", "-c", "[\"echo\", \"unterminated\""]),
         ),
-        ("CMD [ \"\\/usr\\\\\\\"/bin/znc\", \"-f\" ]", serde_json::json!(["/usr\\\"/bin/znc", "-f"])),
-        ("SHELL [\"/bin/bash\",\"-c\"]\nCMD echo hi", serde_json::json!(["/bin/bash", "-c", "echo hi"])),
+        (
+            "CMD [ \"\\/usr\\\\\\\"/bin/znc\", \"-f\" ]",
+            serde_json::json!(["/usr\\\"/bin/znc", "-f"]),
+        ),
+        (
+            "SHELL [\"/bin/bash\",\"-c\"]\nCMD echo hi",
+            serde_json::json!(["/bin/bash", "-c", "echo hi"]),
+        ),
     ];
     for (i, (instruction, expected)) in cases.iter().enumerate() {
         let dir = context(&[("Dockerfile", &format!("FROM scratch\n{instruction}\n"))]);
@@ -286,10 +378,26 @@ fn c15_entrypoint_and_cmd_interact_as_docker_has_them() {
     let base = context(&[("Dockerfile", "FROM busybox\nCMD [\"echo\",\"base\"]\n")]);
     build(&env, base.path(), &["-t", "b:1"]).success();
     let cases: [(&str, serde_json::Value, serde_json::Value); 4] = [
-        ("ENTRYPOINT [\"/entry.sh\"]", serde_json::json!(["/entry.sh"]), serde_json::Value::Null),
-        ("CMD [\"x\"]\nENTRYPOINT [\"/entry.sh\"]", serde_json::json!(["/entry.sh"]), serde_json::json!(["x"])),
-        ("ENTRYPOINT [\"/bin/bash\"]\nCMD []", serde_json::json!(["/bin/bash"]), serde_json::Value::Null),
-        ("ENTRYPOINT echo hi", serde_json::json!(["/bin/sh", "-c", "echo hi"]), serde_json::Value::Null),
+        (
+            "ENTRYPOINT [\"/entry.sh\"]",
+            serde_json::json!(["/entry.sh"]),
+            serde_json::Value::Null,
+        ),
+        (
+            "CMD [\"x\"]\nENTRYPOINT [\"/entry.sh\"]",
+            serde_json::json!(["/entry.sh"]),
+            serde_json::json!(["x"]),
+        ),
+        (
+            "ENTRYPOINT [\"/bin/bash\"]\nCMD []",
+            serde_json::json!(["/bin/bash"]),
+            serde_json::Value::Null,
+        ),
+        (
+            "ENTRYPOINT echo hi",
+            serde_json::json!(["/bin/sh", "-c", "echo hi"]),
+            serde_json::Value::Null,
+        ),
     ];
     for (i, (instructions, entrypoint, cmd)) in cases.iter().enumerate() {
         let dir = context(&[("Dockerfile", &format!("FROM b:1\n{instructions}\n"))]);
@@ -334,10 +442,19 @@ fn c17_copy_sources_and_destinations() {
     );
 
     let errors = [
-        ("COPY file1.txt file2.txt /test", "When using COPY with more than one source file, the destination must be a directory and end with a /"),
-        ("COPY file*.txt /test", "When using COPY with more than one source file, the destination must be a directory and end with a /"),
+        (
+            "COPY file1.txt file2.txt /test",
+            "When using COPY with more than one source file, the destination must be a directory and end with a /",
+        ),
+        (
+            "COPY file*.txt /test",
+            "When using COPY with more than one source file, the destination must be a directory and end with a /",
+        ),
         ("COPY nomatch*.txt /tmp/", "no source files were specified"),
-        ("COPY https://example.com/x /", "source can't be a URL for COPY"),
+        (
+            "COPY https://example.com/x /",
+            "source can't be a URL for COPY",
+        ),
         ("COPY missing.txt /", "missing.txt"),
     ];
     for (instruction, message) in errors {
@@ -348,17 +465,34 @@ fn c17_copy_sources_and_destinations() {
         let output = build(&env, dir.path(), &["-t", "c17:1"]);
         output.code_is(1);
         assert!(output.stderr.contains(message), "{instruction}: {output}");
-        assert!(output.stderr.contains(&format!("Dockerfile:2: {instruction}")), "{output}");
+        assert!(
+            output
+                .stderr
+                .contains(&format!("Dockerfile:2: {instruction}")),
+            "{output}"
+        );
     }
 }
 
 #[test]
 fn c19_dockerignore_exceptions_double_stars_and_escapes() {
     let (_registry, env) = busybox_env();
-    let ignore_a = ".git\npkg\n.gitignore\nsrc/_vendor\n*.md\ndir\n!dir/e*\n!dir/dir/foo\n**/*.cc\n!**/*.cc\n";
+    let ignore_a =
+        ".git\npkg\n.gitignore\nsrc/_vendor\n*.md\ndir\n!dir/e*\n!dir/dir/foo\n**/*.cc\n!**/*.cc\n";
     let files_a = [
-        "Makefile", ".git/HEAD", "src/x.go", "src/_vendor/v.go", "dir/foo", "dir/foo1", "dir/dir/f1",
-        "dir/dir/foo", "dir/e", "dir/e-dir/foo", ".gitignore", "README.md", "dir/a.cc",
+        "Makefile",
+        ".git/HEAD",
+        "src/x.go",
+        "src/_vendor/v.go",
+        "dir/foo",
+        "dir/foo1",
+        "dir/dir/f1",
+        "dir/dir/foo",
+        "dir/e",
+        "dir/e-dir/foo",
+        ".gitignore",
+        "README.md",
+        "dir/a.cc",
     ];
     let mut files: Vec<(&str, &str)> = files_a.iter().map(|f| (*f, "x")).collect();
     files.push((".dockerignore", ignore_a));
@@ -373,9 +507,22 @@ fn c19_dockerignore_exceptions_double_stars_and_escapes() {
 
     let ignore_b = "**/file0\n**/*file1\n**/dir1/file2\ndir1/**/file4\n**/dir2/file5\n**/dir1/dir2/file6\ndir1/dir3/**\n**/dir4/**\n**/file?A\n**/file\\?B\n**/dir5/file.\n";
     let files_b = [
-        "dir1/file0", "dir1/dir2/file0", "file1", "dir1/file1", "dir1/dir2/file1", "dir1/file2",
-        "dir1/dir2/file2", "dir1/dir2/file4", "dir1/dir2/file5", "dir1/dir2/file6", "dir1/dir3/file7",
-        "dir1/dir3/file8", "dir1/dir4/file9", "dir1/dir5/fileAA", "dir1/dir5/fileAB", "dir1/dir5/fileB",
+        "dir1/file0",
+        "dir1/dir2/file0",
+        "file1",
+        "dir1/file1",
+        "dir1/dir2/file1",
+        "dir1/file2",
+        "dir1/dir2/file2",
+        "dir1/dir2/file4",
+        "dir1/dir2/file5",
+        "dir1/dir2/file6",
+        "dir1/dir3/file7",
+        "dir1/dir3/file8",
+        "dir1/dir4/file9",
+        "dir1/dir5/fileAA",
+        "dir1/dir5/fileAB",
+        "dir1/dir5/fileB",
     ];
     let mut files: Vec<(&str, &str)> = files_b.iter().map(|f| (*f, "x")).collect();
     files.push((".dockerignore", ignore_b));
@@ -411,10 +558,19 @@ fn config_instructions_and_history_flags() {
     );
     assert_eq!(config["Healthcheck"]["Interval"], 5_000_000_000u64);
     assert_eq!(config["Healthcheck"]["Retries"], 2);
-    assert_eq!(config["OnBuild"], serde_json::json!(["RUN echo triggered > /tmp/onbuild"]));
+    assert_eq!(
+        config["OnBuild"],
+        serde_json::json!(["RUN echo triggered > /tmp/onbuild"])
+    );
     assert_eq!(image["Author"], "someone");
     let history = image["History"].as_array().unwrap();
-    assert!(history.iter().rev().take(10).all(|h| h["empty_layer"] == true));
+    assert!(
+        history
+            .iter()
+            .rev()
+            .take(10)
+            .all(|h| h["empty_layer"] == true)
+    );
 
     // A child runs the trigger right after FROM and does not inherit it.
     let child = context(&[("Dockerfile", "FROM cfg:1\nUSER root\n")]);
@@ -433,7 +589,10 @@ COPY --from=builder /out /from-stage\nCOPY --from=busybox /bin/busybox /from-ima
     let dir = context(&[("Dockerfile", dockerfile), ("a.txt", "a"), ("b.txt", "b")]);
     let output = build(&env, dir.path(), &["-t", "copy:1"]);
     output.success();
-    assert!(!output.stderr.contains("exit 7"), "an unneeded stage ran: {output}");
+    assert!(
+        !output.stderr.contains("exit 7"),
+        "an unneeded stage ran: {output}"
+    );
     let listing = run_sh(
         &env,
         "copy:1",
@@ -458,7 +617,9 @@ fn add_extracts_local_tars_and_downloads_urls() {
         header.set_uid(42);
         header.set_gid(43);
         header.set_entry_type(tar::EntryType::Regular);
-        builder.append_data(&mut header, "sub/in-tar", &b"inner"[..]).unwrap();
+        builder
+            .append_data(&mut header, "sub/in-tar", &b"inner"[..])
+            .unwrap();
         builder.finish().unwrap();
     }
     let server = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -469,15 +630,20 @@ fn add_extracts_local_tars_and_downloads_urls() {
             let mut stream = stream;
             let mut request = [0u8; 2048];
             let _ = stream.read(&mut request);
-            let _ = stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\nConnection: close\r\n\r\ndownloaded");
+            let _ = stream.write_all(
+                b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\nConnection: close\r\n\r\ndownloaded",
+            );
         }
     });
-    let dockerfile = format!(
-        "FROM busybox\nADD files.tar /x/\nADD http://127.0.0.1:{port}/remote.txt /r/\n"
-    );
+    let dockerfile =
+        format!("FROM busybox\nADD files.tar /x/\nADD http://127.0.0.1:{port}/remote.txt /r/\n");
     std::fs::write(dir.path().join("Dockerfile"), dockerfile).unwrap();
     build(&env, dir.path(), &["-t", "add:1"]).success();
-    let listing = run_sh(&env, "add:1", "stat -c '%u:%g %a' /x/sub/in-tar; cat /x/sub/in-tar; echo; stat -c '%a' /r/remote.txt; cat /r/remote.txt");
+    let listing = run_sh(
+        &env,
+        "add:1",
+        "stat -c '%u:%g %a' /x/sub/in-tar; cat /x/sub/in-tar; echo; stat -c '%a' /r/remote.txt; cat /r/remote.txt",
+    );
     assert_eq!(listing, "42:43 750\ninner\n600\ndownloaded");
 }
 
@@ -524,9 +690,21 @@ fn errors_name_the_file_line_and_instruction_and_move_no_tag() {
 
     let cases = [
         ("FROMM busybox\n", "Dockerfile:1", "did you mean FROM?"),
-        ("FROM busybox\nCOPY --fromm=x a /b\n", "Dockerfile:2", "unknown flag: --fromm"),
-        ("FROM busybox\nCOPY missing.txt /\n", "Dockerfile:2: COPY missing.txt /", "missing.txt"),
-        ("FROM busybox\nCMD [\"a\", 1]\n", "Dockerfile:2", "arrays must be comprised of strings only"),
+        (
+            "FROM busybox\nCOPY --fromm=x a /b\n",
+            "Dockerfile:2",
+            "unknown flag: --fromm",
+        ),
+        (
+            "FROM busybox\nCOPY missing.txt /\n",
+            "Dockerfile:2: COPY missing.txt /",
+            "missing.txt",
+        ),
+        (
+            "FROM busybox\nCMD [\"a\", 1]\n",
+            "Dockerfile:2",
+            "arrays must be comprised of strings only",
+        ),
         (
             "FROM busybox\n\nRUN echo first line; echo on-stderr >&2; exit 3\n",
             "Dockerfile:3: RUN echo first line",
@@ -539,11 +717,21 @@ fn errors_name_the_file_line_and_instruction_and_move_no_tag() {
         output.code_is(1);
         assert!(output.stderr.contains(place), "{dockerfile}: {output}");
         assert!(output.stderr.contains(message), "{dockerfile}: {output}");
-        assert_eq!(inspect(&env, "keep:1")["Id"], id, "a failed build moved the tag");
+        assert_eq!(
+            inspect(&env, "keep:1")["Id"],
+            id,
+            "a failed build moved the tag"
+        );
     }
-    let dir = context(&[("Dockerfile", "FROM busybox\nRUN echo first line; echo on-stderr >&2; exit 3\n")]);
+    let dir = context(&[(
+        "Dockerfile",
+        "FROM busybox\nRUN echo first line; echo on-stderr >&2; exit 3\n",
+    )]);
     let output = build(&env, dir.path(), &[]);
-    assert!(output.stderr.contains("on-stderr"), "the last lines are shown: {output}");
+    assert!(
+        output.stderr.contains("on-stderr"),
+        "the last lines are shown: {output}"
+    );
     let leftover = container(&env, &["ps", "-aq"]);
     assert_eq!(leftover.stdout, "", "a failed RUN left its container");
 }
@@ -554,19 +742,28 @@ fn contexts_from_stdin_dockerfiles_from_stdin_and_containerfiles() {
     // `-f -`: the Dockerfile on stdin, the context a directory.
     let dir = context(&[("a.txt", "from-dir")]);
     let path = dir.path().to_str().unwrap();
-    container_with_stdin(&env, &["build", "-t", "stdin:1", "-f", "-", path], b"FROM busybox\nCOPY a.txt /\n");
+    container_with_stdin(
+        &env,
+        &["build", "-t", "stdin:1", "-f", "-", path],
+        b"FROM busybox\nCOPY a.txt /\n",
+    );
     assert_eq!(run_sh(&env, "stdin:1", "cat /a.txt"), "from-dir");
 
     // `-`: the context is a tar on stdin, Dockerfile included.
     let mut tarball = Vec::new();
     {
         let mut builder = tar::Builder::new(&mut tarball);
-        for (name, content) in [("Dockerfile", "FROM busybox\nCOPY b.txt /\n"), ("b.txt", "from-tar")] {
+        for (name, content) in [
+            ("Dockerfile", "FROM busybox\nCOPY b.txt /\n"),
+            ("b.txt", "from-tar"),
+        ] {
             let mut header = tar::Header::new_ustar();
             header.set_size(content.len() as u64);
             header.set_mode(0o644);
             header.set_entry_type(tar::EntryType::Regular);
-            builder.append_data(&mut header, name, content.as_bytes()).unwrap();
+            builder
+                .append_data(&mut header, name, content.as_bytes())
+                .unwrap();
         }
         builder.finish().unwrap();
     }
@@ -586,9 +783,17 @@ fn contexts_from_stdin_dockerfiles_from_stdin_and_containerfiles() {
     assert!(run_sh(&env, "cf:1", "ls /c").contains("keep"));
     assert!(!run_sh(&env, "cf:1", "ls /c").contains("drop"));
     let file = dir.path().join("other.Dockerfile");
-    build(&env, dir.path(), &["-t", "cf:2", "-f", file.to_str().unwrap()]).success();
+    build(
+        &env,
+        dir.path(),
+        &["-t", "cf:2", "-f", file.to_str().unwrap()],
+    )
+    .success();
     let listing = run_sh(&env, "cf:2", "ls /c");
-    assert!(listing.contains("drop") && !listing.contains("keep\n"), "{listing}");
+    assert!(
+        listing.contains("drop") && !listing.contains("keep\n"),
+        "{listing}"
+    );
 }
 
 #[test]
@@ -609,12 +814,26 @@ fn iidfile_outputs_and_prune() {
     build(
         &env,
         dir.path(),
-        &["-t", "out:1", "--iidfile", iid_path, "-o", &outputs[0], "-o", &outputs[1], "-o", &outputs[2]],
+        &[
+            "-t",
+            "out:1",
+            "--iidfile",
+            iid_path,
+            "-o",
+            &outputs[0],
+            "-o",
+            &outputs[1],
+            "-o",
+            &outputs[2],
+        ],
     )
     .success();
     let id = std::fs::read_to_string(&iid).unwrap();
     assert_eq!(inspect(&env, "out:1")["Id"], id);
-    assert_eq!(std::fs::read_to_string(local_dest.join("out-file")).unwrap(), "out\n");
+    assert_eq!(
+        std::fs::read_to_string(local_dest.join("out-file")).unwrap(),
+        "out\n"
+    );
     assert!(local_dest.join("bin/busybox").is_file());
     let mut archive = tar::Archive::new(std::fs::File::open(&tar_out).unwrap());
     let names: Vec<String> = archive
@@ -630,7 +849,10 @@ fn iidfile_outputs_and_prune() {
         .map(|e| e.unwrap().path().unwrap().display().to_string())
         .collect();
     assert!(names.contains(&"index.json".to_owned()) && names.contains(&"oci-layout".to_owned()));
-    assert!(names.contains(&format!("blobs/sha256/{}", id.trim_start_matches("sha256:"))));
+    assert!(names.contains(&format!(
+        "blobs/sha256/{}",
+        id.trim_start_matches("sha256:")
+    )));
 
     // Removing the image keeps the cache usable; pruning the cache reruns the steps.
     container(&env, &["rmi", "out:1"]).success();
@@ -640,16 +862,30 @@ fn iidfile_outputs_and_prune() {
     container(&env, &["run", "--rm", "out:2", "cat", "/out-file"]).success();
     let pruned = container(&env, &["builder", "prune", "-f"]);
     pruned.success();
-    assert!(pruned.stdout.starts_with("Total reclaimed space:"), "{pruned}");
+    assert!(
+        pruned.stdout.starts_with("Total reclaimed space:"),
+        "{pruned}"
+    );
     let rerun = build(&env, dir.path(), &["-t", "out:3"]);
     rerun.success();
     assert!(rerun.stderr.contains("[2/2] DONE"), "{rerun}");
     container(&env, &["run", "--rm", "out:2", "cat", "/out-file"]).success();
     container(&env, &["image", "prune", "-f"]).success();
     let after_image_prune = build(&env, dir.path(), &["-t", "out:4"]);
-    assert!(after_image_prune.stderr.contains("[2/2] DONE"), "{after_image_prune}");
-    container(&env, &["image", "build", "-q", dir.path().to_str().unwrap()]).success();
-    container(&env, &["builder", "build", "-q", dir.path().to_str().unwrap()]).success();
+    assert!(
+        after_image_prune.stderr.contains("[2/2] DONE"),
+        "{after_image_prune}"
+    );
+    container(
+        &env,
+        &["image", "build", "-q", dir.path().to_str().unwrap()],
+    )
+    .success();
+    container(
+        &env,
+        &["builder", "build", "-q", dir.path().to_str().unwrap()],
+    )
+    .success();
 }
 
 #[test]
@@ -665,14 +901,26 @@ fn the_tutorial_app_builds_on_python_and_a_changed_app_reruns_from_its_copy() {
     }
     let first = build(&env, app.path(), &["-t", "my-python-app:1.0"]);
     first.success();
-    assert!(first.stderr.contains("[1/3] FROM docker.io/library/python:3.11-slim"), "{first}");
+    assert!(
+        first
+            .stderr
+            .contains("[1/3] FROM docker.io/library/python:3.11-slim"),
+        "{first}"
+    );
     let config = config(&env, "my-python-app:1.0");
     assert_eq!(config["Cmd"], serde_json::json!(["python", "app.py"]));
     assert_eq!(config["WorkingDir"], "/app");
     assert!(config["ExposedPorts"]["8000/tcp"].is_object());
     let printed = container(
         &env,
-        &["run", "--rm", "my-python-app:1.0", "python", "-c", "print(open('app.py').read().count('Hello'))"],
+        &[
+            "run",
+            "--rm",
+            "my-python-app:1.0",
+            "python",
+            "-c",
+            "print(open('app.py').read().count('Hello'))",
+        ],
     );
     printed.success();
     assert_eq!(printed.stdout, "1\n");
@@ -684,7 +932,10 @@ fn the_tutorial_app_builds_on_python_and_a_changed_app_reruns_from_its_copy() {
     second.success();
     assert!(second.stderr.contains("[2/3] CACHED"), "{second}");
     assert!(second.stderr.contains("[3/3] DONE"), "{second}");
-    assert_ne!(inspect(&env, "my-python-app:1.0")["Id"], inspect(&env, "my-python-app:2.0")["Id"]);
+    assert_ne!(
+        inspect(&env, "my-python-app:1.0")["Id"],
+        inspect(&env, "my-python-app:2.0")["Id"]
+    );
 }
 
 #[test]
@@ -711,15 +962,27 @@ FROM busybox AS two\nRUN echo two > /two\n\
 FROM busybox AS final\nCOPY --from=one /one /\nCOPY --from=two /two /\n\
 FROM final AS test\nRUN cat /one /two > /both\n";
     let dir = context(&[("Dockerfile", dockerfile)]);
-    let output = build(&env, dir.path(), &["-t", "stages:final", "--target", "final"]);
+    let output = build(
+        &env,
+        dir.path(),
+        &["-t", "stages:final", "--target", "final"],
+    );
     output.success();
-    assert!(output.stderr.contains("[one 2/2]") && output.stderr.contains("[two 2/2]"), "{output}");
+    assert!(
+        output.stderr.contains("[one 2/2]") && output.stderr.contains("[two 2/2]"),
+        "{output}"
+    );
     assert!(!output.stderr.contains("[test "), "{output}");
     build(&env, dir.path(), &["-t", "stages:test"]).success();
     assert_eq!(run_sh(&env, "stages:test", "cat /both"), "one\ntwo\n");
     let output = build(&env, dir.path(), &["--target", "nope"]);
     output.code_is(1);
-    assert!(output.stderr.contains("target stage `nope` could not be found"), "{output}");
+    assert!(
+        output
+            .stderr
+            .contains("target stage `nope` could not be found"),
+        "{output}"
+    );
 }
 
 #[test]
@@ -730,9 +993,15 @@ fn platforms_in_from_and_on_the_command_line() {
         "aarch64" => "linux/arm64",
         other => panic!("no fixture for {other}"),
     };
-    let dockerfile = format!("FROM --platform={host} busybox\nARG TARGETARCH\nRUN echo $TARGETARCH > /arch\n");
+    let dockerfile =
+        format!("FROM --platform={host} busybox\nARG TARGETARCH\nRUN echo $TARGETARCH > /arch\n");
     let dir = context(&[("Dockerfile", &dockerfile)]);
-    build(&env, dir.path(), &["-t", "plat:1", "--platform", host, "--pull"]).success();
+    build(
+        &env,
+        dir.path(),
+        &["-t", "plat:1", "--platform", host, "--pull"],
+    )
+    .success();
     let arch = host.rsplit('/').next().unwrap();
     assert_eq!(run_sh(&env, "plat:1", "cat /arch"), format!("{arch}\n"));
 }

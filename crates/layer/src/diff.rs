@@ -196,7 +196,10 @@ impl<W: Write> Walker<W> {
 
     /// A whiteout device `dir/name` becomes `dir/.wh.name`.
     fn whiteout(&mut self, entry_path: &[u8], metadata: &fs::Metadata) -> Result<(), LayerError> {
-        let split = entry_path.iter().rposition(|&b| b == b'/').map_or(0, |i| i + 1);
+        let split = entry_path
+            .iter()
+            .rposition(|&b| b == b'/')
+            .map_or(0, |i| i + 1);
         let mut marker = entry_path[..split].to_vec();
         marker.extend_from_slice(b".wh.");
         marker.extend_from_slice(&entry_path[split..]);
@@ -292,7 +295,10 @@ fn pax_record(key: &[u8], value: &[u8]) -> Vec<u8> {
 }
 
 /// The extended attributes of a file (not following a symlink), by name.
-fn read_xattrs(path: &Path) -> Result<Vec<(Vec<u8>, Vec<u8>)>, LayerError> {
+/// Extended attributes or PAX records: (name, value) pairs.
+type Pairs = Vec<(Vec<u8>, Vec<u8>)>;
+
+fn read_xattrs(path: &Path) -> Result<Pairs, LayerError> {
     let failed = |e: rustix::io::Errno| LayerError::ReadSource {
         path: path.to_owned(),
         source: e.into(),
@@ -400,7 +406,11 @@ mod tests {
             .map(|e| {
                 let e = e.unwrap();
                 let path = String::from_utf8_lossy(&e.path_bytes()).into_owned();
-                (path, e.header().entry_type(), e.header().mode().unwrap() as u64)
+                (
+                    path,
+                    e.header().entry_type(),
+                    e.header().mode().unwrap() as u64,
+                )
             })
             .collect()
     }

@@ -75,8 +75,8 @@ use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
 
 pub use compression::Compression;
-pub use diff::{Diffed, diff_directory, tar_directory};
 use compression::TarStream;
+pub use diff::{Diffed, diff_directory, tar_directory};
 pub use error::LayerError;
 use resolve::Lowers;
 use unpack::{BUFFER_SIZE, Unpacker};

@@ -138,7 +138,11 @@ impl Store {
         let config_digest = sha256_of(&config_bytes);
         let diff_ids: Vec<String> = config["rootfs"]["diff_ids"]
             .as_array()
-            .map(|ids| ids.iter().filter_map(|d| d.as_str().map(str::to_owned)).collect())
+            .map(|ids| {
+                ids.iter()
+                    .filter_map(|d| d.as_str().map(str::to_owned))
+                    .collect()
+            })
             .unwrap_or_default();
         let mut layer_descriptors: Vec<serde_json::Value> = parent_layers
             .iter()
@@ -190,7 +194,10 @@ impl Store {
     /// Moves the layer's blob and directory into place. Call with the metadata lock.
     fn commit_layer(&self, mut layer: NewLayer, chain_id: &str) -> Result<()> {
         let layers_dir = self.layers_dir();
-        let dir = layer.dir.take().expect("a prepared layer has its directory");
+        let dir = layer
+            .dir
+            .take()
+            .expect("a prepared layer has its directory");
         if layers::is_complete(&layers_dir, chain_id) {
             let _ = std::fs::remove_dir_all(&dir);
         } else {

@@ -40,8 +40,8 @@ mod pull;
 
 use std::path::{Path, PathBuf};
 
-pub use commit::NewLayer;
 pub use catalog::{DiskUsage, PruneReport, Removal};
+pub use commit::NewLayer;
 pub use error::{Result, StoreError};
 pub use image::{History, Image, ImageConfig, RootFs, chain_ids, short_id};
 pub use layout::REF_NAME;

@@ -76,7 +76,7 @@ pub struct BuildArgs {
 #[derive(Debug, Subcommand)]
 pub enum BuilderCommand {
     /// Build an image from a Dockerfile
-    Build(BuildArgs),
+    Build(Box<BuildArgs>),
     /// Remove the build cache
     Prune(BuilderPruneArgs),
 }
@@ -94,7 +94,7 @@ pub struct BuilderPruneArgs {
 
 pub fn builder(context: &Context, command: BuilderCommand) -> anyhow::Result<ExitCode> {
     match command {
-        BuilderCommand::Build(args) => run(context, args),
+        BuilderCommand::Build(args) => run(context, *args),
         BuilderCommand::Prune(args) => prune(context, args),
     }
 }
@@ -106,7 +106,11 @@ pub fn prune(context: &Context, args: BuilderPruneArgs) -> anyhow::Result<ExitCo
     }
     let store = context.store()?;
     let (_, freed) = store.prune_build_cache()?;
-    writeln!(std::io::stdout(), "Total reclaimed space: {}", human_size(freed))?;
+    writeln!(
+        std::io::stdout(),
+        "Total reclaimed space: {}",
+        human_size(freed)
+    )?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -131,8 +135,9 @@ pub fn run(context: &Context, args: BuildArgs) -> anyhow::Result<ExitCode> {
         Some(text) => text,
         None => {
             let path = build_context.path(&dockerfile_name);
-            std::fs::read_to_string(&path)
-                .with_context(|| format!("reading the Dockerfile `{dockerfile_name}` in the context"))?
+            std::fs::read_to_string(&path).with_context(|| {
+                format!("reading the Dockerfile `{dockerfile_name}` in the context")
+            })?
         }
     };
     let options = BuildOptions {
@@ -148,7 +153,11 @@ pub fn run(context: &Context, args: BuildArgs) -> anyhow::Result<ExitCode> {
         secrets: secrets(&args.secret)?,
         access: context.registry_access(args.tls_verify)?,
     };
-    let mode = if args.quiet { ProgressMode::Quiet } else { args.progress };
+    let mode = if args.quiet {
+        ProgressMode::Quiet
+    } else {
+        args.progress
+    };
     let printer = Printer::new(mode);
     let events = |event: BuildEvent| printer.show(event);
     let built = container_build::build(&runtime, &build_context, &options, &events)?;
