@@ -104,22 +104,24 @@ impl Matcher {
     /// Whether the context path `path` (relative, `/`-separated, e.g.
     /// `src/main.rs`) is left out.
     pub fn is_excluded(&self, path: &str) -> bool {
-        let path = clean(path);
-        let components: Vec<&str> = path.split('/').collect();
+        let path: Vec<char> = clean(path).chars().collect();
+        // The path itself, then each parent directory, shortest first.
+        let parents = path
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| **c == '/')
+            .map(|(i, _)| &path[..i]);
+        let candidates: Vec<&[char]> = std::iter::once(path.as_slice()).chain(parents).collect();
         let mut excluded = false;
         for pattern in &self.patterns {
             // Only a pattern that can change the answer needs a look.
             if pattern.is_exception != excluded {
                 continue;
             }
-            let mut matched = pattern.matches(&path);
-            for depth in 1..components.len() {
-                if matched {
-                    break;
-                }
-                matched = pattern.matches(&components[..depth].join("/"));
-            }
-            if matched {
+            if candidates
+                .iter()
+                .any(|candidate| matches(&pattern.tokens, candidate))
+            {
                 excluded = !pattern.is_exception;
             }
         }
@@ -268,27 +270,45 @@ fn one(token: &Token, c: char) -> bool {
     }
 }
 
+/// Whether `tokens` match all of `text`. Backtracking over `*` and `**`
+/// is bounded by remembering the (token, position) pairs that failed.
 fn matches(tokens: &[Token], text: &[char]) -> bool {
-    let Some((token, rest)) = tokens.split_first() else {
-        return text.is_empty();
-    };
-    match token {
-        Token::Rest => true,
-        Token::Star => {
-            let run = text.iter().take_while(|c| **c != '/').count();
-            (0..=run).any(|n| matches(rest, &text[n..]))
-        }
-        Token::Directories => {
-            let cuts = std::iter::once(0).chain(
-                text.iter()
-                    .enumerate()
-                    .filter(|(_, c)| **c == '/')
-                    .map(|(i, _)| i + 1),
-            );
-            cuts.into_iter().any(|n| matches(rest, &text[n..]))
-        }
-        _ => !text.is_empty() && one(token, text[0]) && matches(rest, &text[1..]),
+    let mut failed = vec![false; (tokens.len() + 1) * (text.len() + 1)];
+    matches_from(tokens, text, 0, 0, &mut failed)
+}
+
+fn matches_from(tokens: &[Token], text: &[char], t: usize, at: usize, failed: &mut [bool]) -> bool {
+    let key = t * (text.len() + 1) + at;
+    if failed[key] {
+        return false;
     }
+    let rest = &text[at..];
+    let found = match tokens.get(t) {
+        None => rest.is_empty(),
+        Some(Token::Rest) => true,
+        Some(Token::Star) => {
+            let run = rest.iter().take_while(|c| **c != '/').count();
+            (0..=run).any(|n| matches_from(tokens, text, t + 1, at + n, failed))
+        }
+        Some(Token::Directories) => {
+            let slashes = rest
+                .iter()
+                .enumerate()
+                .filter(|(_, c)| **c == '/')
+                .map(|(i, _)| i + 1);
+            let mut cuts = std::iter::once(0).chain(slashes);
+            cuts.any(|n| matches_from(tokens, text, t + 1, at + n, failed))
+        }
+        Some(token) => {
+            !rest.is_empty()
+                && one(token, rest[0])
+                && matches_from(tokens, text, t + 1, at + 1, failed)
+        }
+    };
+    if !found {
+        failed[key] = true;
+    }
+    found
 }
 
 /// Whether some path that starts with `prefix` (a directory and its `/`)
@@ -459,6 +479,14 @@ mod tests {
         let matcher = Matcher::parse("**/__pycache__\n[^a]*.log\n");
         assert!(matcher.is_excluded("a/b/__pycache__/m.pyc"));
         assert!(matcher.is_excluded("b.log") && !matcher.is_excluded("a.log"));
+    }
+
+    #[test]
+    fn many_stars_stay_fast() {
+        let matcher = Matcher::parse("*a*a*a*a*a*a*a*a*a*a*b\n");
+        let long = "a".repeat(200);
+        assert!(!matcher.is_excluded(&long));
+        assert!(matcher.is_excluded(&format!("{long}b")));
     }
 
     #[test]

@@ -82,6 +82,25 @@
 //! destinations; [`check_signal`] checks STOPSIGNAL (done by
 //! [`Instruction::expand`]).
 //!
+//! # For the builder
+//!
+//! ```text
+//! file     = parse(text)?                       // Error: line, instruction, kind
+//! args     = BuildArgs::from_flags(flags, host_env)
+//! globals  = GlobalScope::new(&file, &args, &platform_args(build, target))?
+//! plan     = file.plan(target, &globals, &args)?  // stages in build order
+//! for each planned stage (independent ones may run at once):
+//!     base  = planned.base                        // Scratch | Image(ref) | Stage(i)
+//!     scope = StageScope::new(file.directives.escape, &base_config_env, &args)
+//!     run the base image's ONBUILD triggers (parse_trigger) first
+//!     for instruction in stage.instructions:
+//!         step = scope.expand_instruction(instruction)?
+//!         cache key: parent + serde_json::to_string(&step.kind) + scope.args()
+//!         execute step.kind (RUN: Run::program(shell), env scope.run_env())
+//!         scope.apply(&step, &globals, &args)
+//!     Config.Env = scope.config_env()
+//! ```
+//!
 //! # Example
 //!
 //! ```
