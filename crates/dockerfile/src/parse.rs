@@ -55,7 +55,11 @@ pub fn parse(text: &str) -> Result<Dockerfile, Error> {
             continue;
         }
         let instruction = parse_line(&mut reader, &line, escape)?;
-        if let Some(message) = legacy_key_value(&instruction, escape) {
+        let checks = [
+            legacy_key_value(&instruction, escape),
+            almost_json(&instruction),
+        ];
+        for message in checks.into_iter().flatten() {
             warnings.push(Warning {
                 line: line.start,
                 message,
@@ -111,6 +115,27 @@ fn legacy_key_value(instruction: &Instruction, escape: char) -> Option<String> {
     }
     Some(format!(
         "\"{keyword} key=value\" should be used instead of legacy \"{keyword} key value\" format"
+    ))
+}
+
+/// A shell-form command that starts with `[`: Docker runs it through the
+/// shell without a word, which is seldom what was meant (`['a']`).
+fn almost_json(instruction: &Instruction) -> Option<String> {
+    let command = match &instruction.kind {
+        InstructionKind::Run(run) => &run.command,
+        InstructionKind::Cmd(command) | InstructionKind::Entrypoint(command) => command,
+        InstructionKind::Healthcheck(Healthcheck::Check(check)) => &check.command,
+        _ => return None,
+    };
+    let Command::Shell(text) = command else {
+        return None;
+    };
+    if !text.starts_with('[') {
+        return None;
+    }
+    let keyword = instruction.keyword();
+    Some(format!(
+        "{keyword} starts with [ but is not a JSON array of strings (JSON needs double quotes), so it runs as a shell command"
     ))
 }
 
