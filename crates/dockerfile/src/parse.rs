@@ -290,7 +290,7 @@ fn parse_kind(
         _ => {
             let suggestion = suggest(keyword);
             return Err(ErrorKind::UnknownInstruction {
-                word: split.keyword.to_string(),
+                word: split.keyword.to_ascii_uppercase(),
                 suggestion,
             });
         }

@@ -190,7 +190,7 @@ fn unknown_instruction_names_the_nearest() {
     );
     assert_eq!(
         error("FROM x\ncopy2 a b\n").to_string(),
-        "unknown instruction: copy2 (did you mean COPY?)"
+        "unknown instruction: COPY2 (did you mean COPY?)"
     );
     assert_eq!(
         error("FROM x\nENTRYPONT x\n").to_string(),
