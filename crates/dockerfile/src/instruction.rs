@@ -391,7 +391,10 @@ pub enum Source {
     /// A path in the context (or the `--from` stage/image), possibly with
     /// wildcards; for ADD also a URL or a git address.
     Path(String),
-    /// `COPY <<EOF /dest`: a file named after the heredoc with its body.
+    /// `COPY <<EOF /dest`: a file named after the heredoc
+    /// ([`Heredoc::name`]) holding [`Heredoc::body`] (tabs stripped for
+    /// `<<-`; variables already expanded by [`Instruction::expand`] unless
+    /// the delimiter was quoted).
     Heredoc(Heredoc),
 }
 

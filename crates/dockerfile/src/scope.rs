@@ -105,7 +105,14 @@ impl BuildArgs {
             let mut all = dockerfile.global_args.iter().chain(stage_args);
             all.any(|i| declares(i, name))
         };
-        let predefined = |name: &str| PROXY_ARGS.contains(&name) || PLATFORM_ARGS.contains(&name);
+        // BuildKit's own settings (BUILDKIT_INLINE_CACHE, ...) and
+        // SOURCE_DATE_EPOCH are read by the builder, not by ARGs.
+        let predefined = |name: &str| {
+            PROXY_ARGS.contains(&name)
+                || PLATFORM_ARGS.contains(&name)
+                || name.starts_with("BUILDKIT_")
+                || name == "SOURCE_DATE_EPOCH"
+        };
         let names = self
             .values
             .keys()
