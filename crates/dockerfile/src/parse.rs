@@ -55,22 +55,7 @@ pub fn parse(text: &str) -> Result<Dockerfile, Error> {
             continue;
         }
         let instruction = parse_line(&mut reader, &line, escape)?;
-        let checks = [
-            legacy_key_value(&instruction, escape),
-            almost_json(&instruction),
-        ];
-        for message in checks.into_iter().flatten() {
-            warnings.push(Warning {
-                line: line.start,
-                message,
-            });
-        }
-        if let InstructionKind::Maintainer(_) = instruction.kind {
-            warnings.push(Warning {
-                line: line.start,
-                message: "MAINTAINER is deprecated: use LABEL maintainer=...".to_string(),
-            });
-        }
+        warnings.extend(warnings_for(&instruction, escape));
         match stages.last_mut() {
             Some(stage) => stage.instructions.push(instruction),
             None if matches!(instruction.kind, InstructionKind::Arg(_)) => {
@@ -98,6 +83,24 @@ pub fn parse(text: &str) -> Result<Dockerfile, Error> {
         stages,
         warnings,
     })
+}
+
+/// What Docker warns about in one instruction.
+fn warnings_for(instruction: &Instruction, escape: char) -> Vec<Warning> {
+    let deprecated = matches!(instruction.kind, InstructionKind::Maintainer(_))
+        .then(|| "MAINTAINER is deprecated: use LABEL maintainer=...".to_string());
+    let checks = [
+        legacy_key_value(instruction, escape),
+        almost_json(instruction),
+        deprecated,
+    ];
+    let messages = checks.into_iter().flatten();
+    messages
+        .map(|message| Warning {
+            line: instruction.line,
+            message,
+        })
+        .collect()
 }
 
 /// BuildKit's LegacyKeyValueFormat check: `ENV key value` instead of
