@@ -104,7 +104,7 @@ impl Matcher {
     /// Whether the context path `path` (relative, `/`-separated, e.g.
     /// `src/main.rs`) is left out.
     pub fn is_excluded(&self, path: &str) -> bool {
-        let path: Vec<char> = clean(path).chars().collect();
+        let path: Vec<char> = clean(path.trim_start_matches('/')).chars().collect();
         // The path itself, then each parent directory, shortest first.
         let parents = path
             .iter()
@@ -135,7 +135,8 @@ impl Matcher {
         if !self.is_excluded(dir) {
             return false;
         }
-        let inside: Vec<char> = format!("{}/", clean(dir)).chars().collect();
+        let dir = clean(dir.trim_start_matches('/'));
+        let inside: Vec<char> = format!("{dir}/").chars().collect();
         let exceptions = self.patterns.iter().filter(|p| p.is_exception);
         !exceptions
             .into_iter()
@@ -449,6 +450,7 @@ mod tests {
             ]
         );
         assert!(matcher.is_excluded("abs/file"));
+        assert!(matcher.is_excluded("/abs/file") && matcher.is_excluded("./abs"));
         assert!(matcher.is_excluded("rel"));
         assert!(!matcher.is_excluded("absx"));
         assert!(Matcher::parse("").is_empty());
