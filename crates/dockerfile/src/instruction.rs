@@ -213,7 +213,9 @@ pub enum Command {
     /// A `[...]` that is not a valid JSON array of strings is shell form
     /// too, as Docker treats it (`CMD ['a']` is `/bin/sh -c "['a']"`).
     Shell(String),
-    /// Exec form: a JSON array of strings, run as it stands.
+    /// Exec form: a JSON array of strings, run as it stands. BuildKit
+    /// stores `ENTRYPOINT []` as a null Entrypoint and `CMD []` as an
+    /// empty Cmd.
     Exec(Vec<String>),
 }
 

@@ -35,6 +35,13 @@
 //!
 //! Words are kept as written, quotes and `$VAR`s still in them.
 //!
+//! The line layer is ours rather than the `parse-dockerfile` crate's:
+//! its 0.1.9 takes `trail\\` at the end of a line for a continuation (and
+//! swallows the next instruction), keeps the `\` of a continuation at the
+//! end of the file, returns RUN's text with the continuations and comment
+//! lines still in it, leaves ENV, ARG and LABEL unsplit, and reports errors
+//! as text only.
+//!
 //! # Expansion
 //!
 //! [`expand`], [`expand_words`] and [`Lexer`] implement BuildKit's
