@@ -507,3 +507,95 @@ mod tests {
         assert!(matcher.may_skip_dir("vendor"));
     }
 }
+
+#[cfg(test)]
+mod walk_tests {
+    use super::*;
+    use std::collections::BTreeSet;
+
+    /// Walks a context given as its file paths the way a builder would,
+    /// skipping whole directories when the matcher allows, and returns the
+    /// files kept.
+    fn walk(matcher: &Matcher, files: &[&str]) -> BTreeSet<String> {
+        fn visit(matcher: &Matcher, files: &[&str], dir: &str, kept: &mut BTreeSet<String>) {
+            let prefix = if dir.is_empty() {
+                String::new()
+            } else {
+                format!("{dir}/")
+            };
+            let children: BTreeSet<&str> = files
+                .iter()
+                .filter_map(|f| f.strip_prefix(prefix.as_str()))
+                .map(|rest| rest.split('/').next().unwrap_or_default())
+                .collect();
+            for child in children {
+                let path = format!("{prefix}{child}");
+                if files.contains(&path.as_str()) {
+                    if !matcher.is_excluded(&path) {
+                        kept.insert(path);
+                    }
+                } else if !matcher.may_skip_dir(&path) {
+                    visit(matcher, files, &path, kept);
+                }
+            }
+        }
+        let mut kept = BTreeSet::new();
+        visit(matcher, files, "", &mut kept);
+        kept
+    }
+
+    fn filtered(matcher: &Matcher, files: &[&str]) -> BTreeSet<String> {
+        files
+            .iter()
+            .filter(|f| !matcher.is_excluded(f))
+            .map(|f| f.to_string())
+            .collect()
+    }
+
+    #[test]
+    fn skipping_directories_never_loses_a_file() {
+        let files = [
+            "Makefile",
+            ".git/HEAD",
+            ".git/x.cc",
+            "src/x.go",
+            "src/_vendor/v.go",
+            "src/_vendor/keep.cc",
+            "dir/foo",
+            "dir/foo1",
+            "dir/dir/f1",
+            "dir/dir/foo",
+            "dir/e",
+            "dir/e-dir/foo",
+            ".gitignore",
+            "README.md",
+            "dir/a.cc",
+            "node_modules/a/b.js",
+            "node_modules/keep/x.js",
+            "logs/a.log",
+            "logs/important.log",
+            "deep/a/b/c/d.txt",
+            "deep/a/b/keep.txt",
+        ];
+        let ignores = [
+            ".git\npkg\n.gitignore\nsrc/_vendor\n*.md\ndir\n!dir/e*\n!dir/dir/foo\n**/*.cc\n!**/*.cc\n",
+            "node_modules\n!node_modules/keep/*.js\nlogs\n!*/important.log\n",
+            "*\n!src\n!deep/a/b/keep.txt\n",
+            "deep/**\n!deep/a/b/c\n",
+            "**\n!**/*.go\n",
+            "deep\n!deep/a\ndeep/a/b\n!deep/a/b/keep.txt\n",
+        ];
+        for ignore in ignores {
+            let matcher = Matcher::parse(ignore);
+            assert_eq!(
+                walk(&matcher, &files),
+                filtered(&matcher, &files),
+                "{ignore}"
+            );
+        }
+        let matcher = Matcher::parse(ignores[2]);
+        assert!(matcher.may_skip_dir("node_modules") && matcher.may_skip_dir("logs"));
+        assert!(!matcher.may_skip_dir("deep") && !matcher.may_skip_dir("deep/a/b"));
+        assert!(matcher.may_skip_dir("deep/a/b/c"));
+    }
+}
