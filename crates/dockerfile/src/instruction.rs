@@ -375,7 +375,8 @@ pub struct CopyFiles {
     pub link: bool,
     /// `--parents` (COPY only): keep the sources' parent directories.
     pub parents: bool,
-    /// `--exclude=pattern`, repeatable.
+    /// `--exclude=pattern`, repeatable: `.dockerignore` patterns applied
+    /// to the sources ([`crate::ignore::Matcher::new`]).
     pub exclude: Vec<String>,
     /// `--checksum=sha256:...` (ADD only): the expected digest of a URL
     /// source.
