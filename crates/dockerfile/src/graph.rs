@@ -155,6 +155,7 @@ impl Dockerfile {
         if let Base::Stage(base) = self.resolve_base(stage, globals)? {
             needs.push(base);
         }
+        // TODO: a `--from=$VAR` that only the base image's ENV sets resolves as empty here
         let mut scope = StageScope::new(self.directives.escape, &[], build_args);
         for instruction in &stage.instructions {
             let expanded = scope.expand_instruction(instruction)?;
