@@ -25,6 +25,33 @@ impl CopyFiles {
         self.dest.ends_with('/') || self.dest == "." || self.dest.ends_with("/.")
     }
 
+    /// `--chmod` as a mode: octal (`755`, `0644`) up to `7777`. BuildKit's
+    /// newer symbolic modes (`u+x`) are refused as unsupported.
+    pub fn mode(&self) -> Result<Option<u32>, ErrorKind> {
+        let Some(chmod) = &self.chmod else {
+            return Ok(None);
+        };
+        match u32::from_str_radix(chmod, 8) {
+            Ok(mode) if mode <= 0o7777 => Ok(Some(mode)),
+            _ => Err(ErrorKind::InvalidFlagValue {
+                flag: "chmod".to_string(),
+                value: chmod.clone(),
+                reason: "only octal modes such as 0755 are supported".to_string(),
+            }),
+        }
+    }
+
+    /// `--chown=user[:group]` split in two; each part a name or a number,
+    /// which the builder looks up in the image's `/etc/passwd` and
+    /// `/etc/group`.
+    pub fn owner(&self) -> Option<(&str, Option<&str>)> {
+        let chown = self.chown.as_deref()?;
+        Some(match chown.split_once(':') {
+            Some((user, group)) => (user, Some(group)),
+            None => (chown, None),
+        })
+    }
+
     /// The path sources (not heredocs), expanded or not.
     pub fn paths(&self) -> impl Iterator<Item = &str> {
         self.sources.iter().filter_map(|source| match source {
@@ -56,5 +83,40 @@ impl CopyFiles {
             return Err(ErrorKind::DestinationNotDirectory);
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{InstructionKind, parse};
+
+    fn copy(line: &str) -> CopyFiles {
+        let file = parse(&format!("FROM x\n{line}\n")).unwrap();
+        match file.stages[0].instructions[0].kind.clone() {
+            InstructionKind::Copy(copy) | InstructionKind::Add(copy) => copy,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn modes_and_owners() {
+        assert_eq!(copy("COPY --chmod=755 a b").mode(), Ok(Some(0o755)));
+        assert_eq!(copy("COPY --chmod=0644 a b").mode(), Ok(Some(0o644)));
+        assert_eq!(copy("COPY a b").mode(), Ok(None));
+        assert!(copy("COPY --chmod=u+x a b").mode().is_err());
+        assert!(copy("COPY --chmod=99999 a b").mode().is_err());
+        assert_eq!(
+            copy("COPY --chown=app:staff a b").owner(),
+            Some(("app", Some("staff")))
+        );
+        assert_eq!(copy("ADD --chown=1000 a b").owner(), Some(("1000", None)));
+        assert_eq!(copy("COPY a b").owner(), None);
+    }
+
+    #[test]
+    fn urls() {
+        assert!(is_url("https://example.com/x.tar.gz") && is_url("HTTP://x"));
+        assert!(!is_url("git@github.com:a/b.git") && !is_url("./http"));
     }
 }

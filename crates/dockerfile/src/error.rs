@@ -54,7 +54,7 @@ pub enum ErrorKind {
     /// A line starts with a word that is no instruction (`FROMM python`).
     #[error("unknown instruction: {word}{}", suggestion_text(.suggestion))]
     UnknownInstruction {
-        /// The word as written.
+        /// The word, upper-cased as BuildKit prints it.
         word: String,
         /// The nearest real instruction, if one is close.
         suggestion: Option<&'static str>,

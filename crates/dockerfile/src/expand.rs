@@ -665,6 +665,67 @@ mod tests {
     }
 
     #[test]
+    fn buildkit_lexer_table() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/expansion-cases.txt");
+        let table = std::fs::read_to_string(path).unwrap();
+        let vars = |name: &str| match name {
+            "PWD" => Some("/home".to_string()),
+            "SHELL" => Some("bash".to_string()),
+            "KOREAN" => Some("한국어".to_string()),
+            "NULL" => Some(String::new()),
+            _ => None,
+        };
+        let mut checked = 0;
+        for line in table
+            .lines()
+            .filter(|l| !l.starts_with('#') && !l.is_empty())
+        {
+            let (input, expected) = line.rsplit_once('|').unwrap();
+            match (expand(input, &vars), expected) {
+                (Err(_), "error") => {}
+                (Ok(got), expected) => assert_eq!(got, expected, "{input}"),
+                (Err(e), expected) => panic!("{input}: {e}, expected {expected}"),
+            }
+            checked += 1;
+        }
+        assert!(checked > 80);
+    }
+
+    #[test]
+    fn buildkit_words_table() {
+        let vars = |name: &str| match name {
+            "hi" => Some("hi".to_string()),
+            "space" => Some("abc  def".to_string()),
+            "leading" => Some("  ab c".to_string()),
+            "trailing" => Some("ab c   ".to_string()),
+            _ => None,
+        };
+        for (input, expected) in [
+            ("hello${hi}bye", vec!["hellohibye"]),
+            ("hello${space}bye", vec!["helloabc", "defbye"]),
+            ("hello\"${space}\"bye", vec!["helloabc  defbye"]),
+            ("hello \"${space}\"bye", vec!["hello", "abc  defbye"]),
+            ("hello${leading}def", vec!["hello", "ab", "cdef"]),
+            ("hello\"${leading}\" def", vec!["hello  ab c", "def"]),
+            ("hello${leading}", vec!["hello", "ab", "c"]),
+            ("hello${trailing}", vec!["helloab", "c"]),
+            ("hello${trailing}d", vec!["helloab", "c", "d"]),
+            ("hello\"${trailing}\"d", vec!["helloab c   d"]),
+            ("hel\"lo${trailing}\"", vec!["helloab c   "]),
+            ("hello\" there  \"", vec!["hello there  "]),
+            ("hello there     ", vec!["hello", "there"]),
+            ("hello\\ there", vec!["hello there"]),
+            ("hello\\\" there", vec!["hello\"", "there"]),
+            ("hello\"\\\\there\"", vec!["hello\\there"]),
+            ("hello'\\\\there'", vec!["hello\\\\there"]),
+            ("hello'$there'", vec!["hello$there"]),
+        ] {
+            assert_eq!(expand_words(input, &vars).unwrap(), expected, "{input}");
+        }
+        assert!(expand_words("hello\" there", &vars).is_err());
+    }
+
+    #[test]
     fn heredoc_bodies_keep_quotes() {
         let body = "echo \"$A\" '${B2}' \\$A \\\\ \\n\n";
         let got = Lexer::default().expand_heredoc(body, &env).unwrap();

@@ -58,7 +58,8 @@ impl Dockerfile {
     /// last stage when there is no target.
     pub fn target(&self, target: Option<&str>) -> Result<usize, Error> {
         let Some(name) = target else {
-            return Ok(self.stages.len() - 1);
+            let last = self.stages.len().checked_sub(1);
+            return last.ok_or_else(|| Error::new(0, None, ErrorKind::NoStage));
         };
         let lower = name.to_ascii_lowercase();
         let found = self
@@ -101,7 +102,10 @@ impl Dockerfile {
             return Ok(Base::Scratch);
         }
         let lower = base.to_ascii_lowercase();
-        let earlier = self.stages[..stage.index]
+        let earlier = self
+            .stages
+            .get(..stage.index)
+            .unwrap_or_default()
             .iter()
             .position(|s| s.name() == Some(lower.as_str()));
         Ok(earlier.map_or(Base::Image(base), Base::Stage))
@@ -141,11 +145,17 @@ impl Dockerfile {
         globals: &GlobalScope,
         build_args: &BuildArgs,
     ) -> Result<Vec<usize>, Error> {
-        let stage = &self.stages[index];
+        let Some(stage) = self.stages.get(index) else {
+            let kind = ErrorKind::UnknownTarget {
+                name: index.to_string(),
+            };
+            return Err(Error::new(0, None, kind));
+        };
         let mut needs = Vec::new();
         if let Base::Stage(base) = self.resolve_base(stage, globals)? {
             needs.push(base);
         }
+        // TODO: a `--from=$VAR` that only the base image's ENV sets resolves as empty here
         let mut scope = StageScope::new(self.directives.escape, &[], build_args);
         for instruction in &stage.instructions {
             let expanded = scope.expand_instruction(instruction)?;

@@ -104,22 +104,24 @@ impl Matcher {
     /// Whether the context path `path` (relative, `/`-separated, e.g.
     /// `src/main.rs`) is left out.
     pub fn is_excluded(&self, path: &str) -> bool {
-        let path = clean(path);
-        let components: Vec<&str> = path.split('/').collect();
+        let path: Vec<char> = clean(path.trim_start_matches('/')).chars().collect();
+        // The path itself, then each parent directory, shortest first.
+        let parents = path
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| **c == '/')
+            .map(|(i, _)| &path[..i]);
+        let candidates: Vec<&[char]> = std::iter::once(path.as_slice()).chain(parents).collect();
         let mut excluded = false;
         for pattern in &self.patterns {
             // Only a pattern that can change the answer needs a look.
             if pattern.is_exception != excluded {
                 continue;
             }
-            let mut matched = pattern.matches(&path);
-            for depth in 1..components.len() {
-                if matched {
-                    break;
-                }
-                matched = pattern.matches(&components[..depth].join("/"));
-            }
-            if matched {
+            if candidates
+                .iter()
+                .any(|candidate| matches(&pattern.tokens, candidate))
+            {
                 excluded = !pattern.is_exception;
             }
         }
@@ -133,7 +135,8 @@ impl Matcher {
         if !self.is_excluded(dir) {
             return false;
         }
-        let inside: Vec<char> = format!("{}/", clean(dir)).chars().collect();
+        let dir = clean(dir.trim_start_matches('/'));
+        let inside: Vec<char> = format!("{dir}/").chars().collect();
         let exceptions = self.patterns.iter().filter(|p| p.is_exception);
         !exceptions
             .into_iter()
@@ -268,27 +271,45 @@ fn one(token: &Token, c: char) -> bool {
     }
 }
 
+/// Whether `tokens` match all of `text`. Backtracking over `*` and `**`
+/// is bounded by remembering the (token, position) pairs that failed.
 fn matches(tokens: &[Token], text: &[char]) -> bool {
-    let Some((token, rest)) = tokens.split_first() else {
-        return text.is_empty();
-    };
-    match token {
-        Token::Rest => true,
-        Token::Star => {
-            let run = text.iter().take_while(|c| **c != '/').count();
-            (0..=run).any(|n| matches(rest, &text[n..]))
-        }
-        Token::Directories => {
-            let cuts = std::iter::once(0).chain(
-                text.iter()
-                    .enumerate()
-                    .filter(|(_, c)| **c == '/')
-                    .map(|(i, _)| i + 1),
-            );
-            cuts.into_iter().any(|n| matches(rest, &text[n..]))
-        }
-        _ => !text.is_empty() && one(token, text[0]) && matches(rest, &text[1..]),
+    let mut failed = vec![false; (tokens.len() + 1) * (text.len() + 1)];
+    matches_from(tokens, text, 0, 0, &mut failed)
+}
+
+fn matches_from(tokens: &[Token], text: &[char], t: usize, at: usize, failed: &mut [bool]) -> bool {
+    let key = t * (text.len() + 1) + at;
+    if failed[key] {
+        return false;
     }
+    let rest = &text[at..];
+    let found = match tokens.get(t) {
+        None => rest.is_empty(),
+        Some(Token::Rest) => true,
+        Some(Token::Star) => {
+            let run = rest.iter().take_while(|c| **c != '/').count();
+            (0..=run).any(|n| matches_from(tokens, text, t + 1, at + n, failed))
+        }
+        Some(Token::Directories) => {
+            let slashes = rest
+                .iter()
+                .enumerate()
+                .filter(|(_, c)| **c == '/')
+                .map(|(i, _)| i + 1);
+            let mut cuts = std::iter::once(0).chain(slashes);
+            cuts.any(|n| matches_from(tokens, text, t + 1, at + n, failed))
+        }
+        Some(token) => {
+            !rest.is_empty()
+                && one(token, rest[0])
+                && matches_from(tokens, text, t + 1, at + 1, failed)
+        }
+    };
+    if !found {
+        failed[key] = true;
+    }
+    found
 }
 
 /// Whether some path that starts with `prefix` (a directory and its `/`)
@@ -429,6 +450,7 @@ mod tests {
             ]
         );
         assert!(matcher.is_excluded("abs/file"));
+        assert!(matcher.is_excluded("/abs/file") && matcher.is_excluded("./abs"));
         assert!(matcher.is_excluded("rel"));
         assert!(!matcher.is_excluded("absx"));
         assert!(Matcher::parse("").is_empty());
@@ -462,6 +484,14 @@ mod tests {
     }
 
     #[test]
+    fn many_stars_stay_fast() {
+        let matcher = Matcher::parse("*a*a*a*a*a*a*a*a*a*a*b\n");
+        let long = "a".repeat(200);
+        assert!(!matcher.is_excluded(&long));
+        assert!(matcher.is_excluded(&format!("{long}b")));
+    }
+
+    #[test]
     fn skipping_directories_is_safe() {
         let matcher =
             Matcher::parse("node_modules\n!node_modules/keep/*.js\nlogs\n!*/important.log\n");
@@ -475,5 +505,97 @@ mod tests {
         assert!(!matcher.may_skip_dir("src"), "not excluded");
         let matcher = Matcher::parse("vendor\n!other/**\n");
         assert!(matcher.may_skip_dir("vendor"));
+    }
+}
+
+#[cfg(test)]
+mod walk_tests {
+    use super::*;
+    use std::collections::BTreeSet;
+
+    /// Walks a context given as its file paths the way a builder would,
+    /// skipping whole directories when the matcher allows, and returns the
+    /// files kept.
+    fn walk(matcher: &Matcher, files: &[&str]) -> BTreeSet<String> {
+        fn visit(matcher: &Matcher, files: &[&str], dir: &str, kept: &mut BTreeSet<String>) {
+            let prefix = if dir.is_empty() {
+                String::new()
+            } else {
+                format!("{dir}/")
+            };
+            let children: BTreeSet<&str> = files
+                .iter()
+                .filter_map(|f| f.strip_prefix(prefix.as_str()))
+                .map(|rest| rest.split('/').next().unwrap_or_default())
+                .collect();
+            for child in children {
+                let path = format!("{prefix}{child}");
+                if files.contains(&path.as_str()) {
+                    if !matcher.is_excluded(&path) {
+                        kept.insert(path);
+                    }
+                } else if !matcher.may_skip_dir(&path) {
+                    visit(matcher, files, &path, kept);
+                }
+            }
+        }
+        let mut kept = BTreeSet::new();
+        visit(matcher, files, "", &mut kept);
+        kept
+    }
+
+    fn filtered(matcher: &Matcher, files: &[&str]) -> BTreeSet<String> {
+        files
+            .iter()
+            .filter(|f| !matcher.is_excluded(f))
+            .map(|f| f.to_string())
+            .collect()
+    }
+
+    #[test]
+    fn skipping_directories_never_loses_a_file() {
+        let files = [
+            "Makefile",
+            ".git/HEAD",
+            ".git/x.cc",
+            "src/x.go",
+            "src/_vendor/v.go",
+            "src/_vendor/keep.cc",
+            "dir/foo",
+            "dir/foo1",
+            "dir/dir/f1",
+            "dir/dir/foo",
+            "dir/e",
+            "dir/e-dir/foo",
+            ".gitignore",
+            "README.md",
+            "dir/a.cc",
+            "node_modules/a/b.js",
+            "node_modules/keep/x.js",
+            "logs/a.log",
+            "logs/important.log",
+            "deep/a/b/c/d.txt",
+            "deep/a/b/keep.txt",
+        ];
+        let ignores = [
+            ".git\npkg\n.gitignore\nsrc/_vendor\n*.md\ndir\n!dir/e*\n!dir/dir/foo\n**/*.cc\n!**/*.cc\n",
+            "node_modules\n!node_modules/keep/*.js\nlogs\n!*/important.log\n",
+            "*\n!src\n!deep/a/b/keep.txt\n",
+            "deep/**\n!deep/a/b/c\n",
+            "**\n!**/*.go\n",
+            "deep\n!deep/a\ndeep/a/b\n!deep/a/b/keep.txt\n",
+        ];
+        for ignore in ignores {
+            let matcher = Matcher::parse(ignore);
+            assert_eq!(
+                walk(&matcher, &files),
+                filtered(&matcher, &files),
+                "{ignore}"
+            );
+        }
+        let matcher = Matcher::parse(ignores[2]);
+        assert!(matcher.may_skip_dir("node_modules") && matcher.may_skip_dir("logs"));
+        assert!(!matcher.may_skip_dir("deep") && !matcher.may_skip_dir("deep/a/b"));
+        assert!(matcher.may_skip_dir("deep/a/b/c"));
     }
 }

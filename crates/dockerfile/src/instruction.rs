@@ -213,7 +213,9 @@ pub enum Command {
     /// A `[...]` that is not a valid JSON array of strings is shell form
     /// too, as Docker treats it (`CMD ['a']` is `/bin/sh -c "['a']"`).
     Shell(String),
-    /// Exec form: a JSON array of strings, run as it stands.
+    /// Exec form: a JSON array of strings, run as it stands. BuildKit
+    /// stores `ENTRYPOINT []` as a null Entrypoint and `CMD []` as an
+    /// empty Cmd.
     Exec(Vec<String>),
 }
 
@@ -373,7 +375,8 @@ pub struct CopyFiles {
     pub link: bool,
     /// `--parents` (COPY only): keep the sources' parent directories.
     pub parents: bool,
-    /// `--exclude=pattern`, repeatable.
+    /// `--exclude=pattern`, repeatable: `.dockerignore` patterns applied
+    /// to the sources ([`crate::ignore::Matcher::new`]).
     pub exclude: Vec<String>,
     /// `--checksum=sha256:...` (ADD only): the expected digest of a URL
     /// source.
@@ -391,7 +394,10 @@ pub enum Source {
     /// A path in the context (or the `--from` stage/image), possibly with
     /// wildcards; for ADD also a URL or a git address.
     Path(String),
-    /// `COPY <<EOF /dest`: a file named after the heredoc with its body.
+    /// `COPY <<EOF /dest`: a file named after the heredoc
+    /// ([`Heredoc::name`]) holding [`Heredoc::body`] (tabs stripped for
+    /// `<<-`; variables already expanded by [`Instruction::expand`] unless
+    /// the delimiter was quoted).
     Heredoc(Heredoc),
 }
 

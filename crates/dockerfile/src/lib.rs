@@ -35,6 +35,13 @@
 //!
 //! Words are kept as written, quotes and `$VAR`s still in them.
 //!
+//! The line layer is ours rather than the `parse-dockerfile` crate's:
+//! its 0.1.9 takes `trail\\` at the end of a line for a continuation (and
+//! swallows the next instruction), keeps the `\` of a continuation at the
+//! end of the file, returns RUN's text with the continuations and comment
+//! lines still in it, leaves ENV, ARG and LABEL unsplit, and reports errors
+//! as text only.
+//!
 //! # Expansion
 //!
 //! [`expand`], [`expand_words`] and [`Lexer`] implement BuildKit's
@@ -81,6 +88,25 @@
 //! [`join_workdir`] and [`copy_destination`] resolve WORKDIR and COPY
 //! destinations; [`check_signal`] checks STOPSIGNAL (done by
 //! [`Instruction::expand`]).
+//!
+//! # For the builder
+//!
+//! ```text
+//! file     = parse(text)?                       // Error: line, instruction, kind
+//! args     = BuildArgs::from_flags(flags, host_env)
+//! globals  = GlobalScope::new(&file, &args, &platform_args(build, target))?
+//! plan     = file.plan(target, &globals, &args)?  // stages in build order
+//! for each planned stage (independent ones may run at once):
+//!     base  = planned.base                        // Scratch | Image(ref) | Stage(i)
+//!     scope = StageScope::new(file.directives.escape, &base_config_env, &args)
+//!     run the base image's ONBUILD triggers (parse_trigger) first
+//!     for instruction in stage.instructions:
+//!         step = scope.expand_instruction(instruction)?
+//!         cache key: parent + serde_json::to_string(&step.kind) + scope.args()
+//!         execute step.kind (RUN: Run::program(shell), env scope.run_env())
+//!         scope.apply(&step, &globals, &args)
+//!     Config.Env = scope.config_env()
+//! ```
 //!
 //! # Example
 //!

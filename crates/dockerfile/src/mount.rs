@@ -103,55 +103,75 @@ pub(crate) fn parse_mount(spec: &str, expand: Option<Expander<'_>>) -> Result<Mo
         env: None,
         spec: spec.to_string(),
     };
-    let mut readonly = None;
-    let mut sharing_given = false;
+    let mut given = Given::default();
     for field in csv_fields(spec).map_err(fail)? {
-        let (key, value) = match field.split_once('=') {
-            Some((key, value)) => (key.to_ascii_lowercase(), value.to_string()),
-            None => (field.to_ascii_lowercase(), String::new()),
-        };
-        let has_value = field.contains('=');
-        if !has_value {
-            match key.as_str() {
-                "readonly" | "ro" => readonly = Some(true),
-                "readwrite" | "rw" => readonly = Some(false),
-                "required" => mount.required = true,
-                _ => return Err(fail(format!("field {field:?} must be a key=value pair"))),
-            }
+        let Some((key, value)) = field.split_once('=') else {
+            flag_field(&mut mount, &mut given, &field).map_err(fail)?;
             continue;
-        }
+        };
+        let key = key.to_ascii_lowercase();
         let value = match expand {
-            Some(expand) => expand(&value)?,
+            Some(expand) => expand(value)?,
             None if value.contains('$') => {
-                keep_unexpanded(&mut mount, &key, value);
+                keep_unexpanded(&mut mount, &key, value.to_string());
                 continue;
             }
-            None => value,
+            None => value.to_string(),
         };
-        match key.as_str() {
-            "type" => mount.kind = mount_kind(&value).map_err(fail)?,
-            "from" => mount.from = Some(value),
-            "source" | "src" => mount.source = Some(value),
-            "target" | "dst" | "destination" => mount.target = Some(value),
-            "readonly" | "ro" => readonly = Some(parse_bool(&value).map_err(fail)?),
-            "readwrite" | "rw" => readonly = Some(!parse_bool(&value).map_err(fail)?),
-            "required" => mount.required = parse_bool(&value).map_err(fail)?,
-            "id" => mount.id = Some(value),
-            "sharing" => {
-                mount.sharing = sharing(&value).map_err(fail)?;
-                sharing_given = true;
-            }
-            "mode" => mount.mode = Some(number(&value, 8).map_err(fail)?),
-            "uid" => mount.uid = Some(number(&value, 10).map_err(fail)?),
-            "gid" => mount.gid = Some(number(&value, 10).map_err(fail)?),
-            "size" => mount.size = Some(byte_size(&value).map_err(fail)?),
-            "env" => mount.env = Some(value),
-            _ => return Err(fail(format!("unexpected key {key:?}"))),
-        }
+        value_field(&mut mount, &mut given, &key, value).map_err(fail)?;
     }
-    mount.readonly = readonly.unwrap_or(matches!(mount.kind, MountKind::Bind | MountKind::Secret));
-    check(&mut mount, sharing_given).map_err(fail)?;
+    let writable_kind = !matches!(mount.kind, MountKind::Bind | MountKind::Secret);
+    mount.readonly = given.readonly.unwrap_or(!writable_kind);
+    check(&mut mount, given.sharing).map_err(fail)?;
     Ok(mount)
+}
+
+/// What the fields said where a default depends on the type.
+#[derive(Default)]
+struct Given {
+    readonly: Option<bool>,
+    sharing: bool,
+}
+
+/// A field without `=`: `ro`, `rw`, `required`.
+fn flag_field(mount: &mut Mount, given: &mut Given, field: &str) -> Result<(), String> {
+    match field.to_ascii_lowercase().as_str() {
+        "readonly" | "ro" => given.readonly = Some(true),
+        "readwrite" | "rw" => given.readonly = Some(false),
+        "required" => mount.required = true,
+        _ => return Err(format!("field {field:?} must be a key=value pair")),
+    }
+    Ok(())
+}
+
+/// A `key=value` field, the value expanded.
+fn value_field(
+    mount: &mut Mount,
+    given: &mut Given,
+    key: &str,
+    value: String,
+) -> Result<(), String> {
+    match key {
+        "type" => mount.kind = mount_kind(&value)?,
+        "from" => mount.from = Some(value),
+        "source" | "src" => mount.source = Some(value),
+        "target" | "dst" | "destination" => mount.target = Some(value),
+        "readonly" | "ro" => given.readonly = Some(parse_bool(&value)?),
+        "readwrite" | "rw" => given.readonly = Some(!parse_bool(&value)?),
+        "required" => mount.required = parse_bool(&value)?,
+        "id" => mount.id = Some(value),
+        "sharing" => {
+            mount.sharing = sharing(&value)?;
+            given.sharing = true;
+        }
+        "mode" => mount.mode = Some(number(&value, 8)?),
+        "uid" => mount.uid = Some(number(&value, 10)?),
+        "gid" => mount.gid = Some(number(&value, 10)?),
+        "size" => mount.size = Some(byte_size(&value)?),
+        "env" => mount.env = Some(value),
+        _ => return Err(format!("unexpected key {key:?}")),
+    }
+    Ok(())
 }
 
 /// At parse time a `$VAR` value is only recorded where it is a plain string.

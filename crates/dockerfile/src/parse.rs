@@ -55,18 +55,7 @@ pub fn parse(text: &str) -> Result<Dockerfile, Error> {
             continue;
         }
         let instruction = parse_line(&mut reader, &line, escape)?;
-        if let Some(message) = legacy_key_value(&instruction, escape) {
-            warnings.push(Warning {
-                line: line.start,
-                message,
-            });
-        }
-        if let InstructionKind::Maintainer(_) = instruction.kind {
-            warnings.push(Warning {
-                line: line.start,
-                message: "MAINTAINER is deprecated: use LABEL maintainer=...".to_string(),
-            });
-        }
+        warnings.extend(warnings_for(&instruction, escape));
         match stages.last_mut() {
             Some(stage) => stage.instructions.push(instruction),
             None if matches!(instruction.kind, InstructionKind::Arg(_)) => {
@@ -96,6 +85,24 @@ pub fn parse(text: &str) -> Result<Dockerfile, Error> {
     })
 }
 
+/// What Docker warns about in one instruction.
+fn warnings_for(instruction: &Instruction, escape: char) -> Vec<Warning> {
+    let deprecated = matches!(instruction.kind, InstructionKind::Maintainer(_))
+        .then(|| "MAINTAINER is deprecated: use LABEL maintainer=...".to_string());
+    let checks = [
+        legacy_key_value(instruction, escape),
+        almost_json(instruction),
+        deprecated,
+    ];
+    let messages = checks.into_iter().flatten();
+    messages
+        .map(|message| Warning {
+            line: instruction.line,
+            message,
+        })
+        .collect()
+}
+
 /// BuildKit's LegacyKeyValueFormat check: `ENV key value` instead of
 /// `ENV key=value`.
 fn legacy_key_value(instruction: &Instruction, escape: char) -> Option<String> {
@@ -111,6 +118,27 @@ fn legacy_key_value(instruction: &Instruction, escape: char) -> Option<String> {
     }
     Some(format!(
         "\"{keyword} key=value\" should be used instead of legacy \"{keyword} key value\" format"
+    ))
+}
+
+/// A shell-form command that starts with `[`: Docker runs it through the
+/// shell without a word, which is seldom what was meant (`['a']`).
+fn almost_json(instruction: &Instruction) -> Option<String> {
+    let command = match &instruction.kind {
+        InstructionKind::Run(run) => &run.command,
+        InstructionKind::Cmd(command) | InstructionKind::Entrypoint(command) => command,
+        InstructionKind::Healthcheck(Healthcheck::Check(check)) => &check.command,
+        _ => return None,
+    };
+    let Command::Shell(text) = command else {
+        return None;
+    };
+    if !text.starts_with('[') {
+        return None;
+    }
+    let keyword = instruction.keyword();
+    Some(format!(
+        "{keyword} starts with [ but is not a JSON array of strings (JSON needs double quotes), so it runs as a shell command"
     ))
 }
 
@@ -265,7 +293,7 @@ fn parse_kind(
         _ => {
             let suggestion = suggest(keyword);
             return Err(ErrorKind::UnknownInstruction {
-                word: split.keyword.to_string(),
+                word: split.keyword.to_ascii_uppercase(),
                 suggestion,
             });
         }

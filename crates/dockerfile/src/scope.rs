@@ -2,7 +2,8 @@
 //!
 //! - **Global ARGs** (before the first FROM) are usable only in FROM lines
 //!   ([`GlobalScope`]). Their value is the `--build-arg`, else the default
-//!   (expanded with the global ARGs before it), else unset. The predefined
+//!   (expanded with the global ARGs before it), else the predefined value
+//!   (`ARG TARGETARCH` keeps it), else unset. The predefined
 //!   platform args (`TARGETPLATFORM`, `TARGETOS`, `TARGETARCH`,
 //!   `TARGETVARIANT` and the `BUILD*` ones) are global ARGs too.
 //! - **In a stage** ([`StageScope`]) a global ARG is empty unless the
@@ -105,7 +106,14 @@ impl BuildArgs {
             let mut all = dockerfile.global_args.iter().chain(stage_args);
             all.any(|i| declares(i, name))
         };
-        let predefined = |name: &str| PROXY_ARGS.contains(&name) || PLATFORM_ARGS.contains(&name);
+        // BuildKit's own settings (BUILDKIT_INLINE_CACHE, ...) and
+        // SOURCE_DATE_EPOCH are read by the builder, not by ARGs.
+        let predefined = |name: &str| {
+            PROXY_ARGS.contains(&name)
+                || PLATFORM_ARGS.contains(&name)
+                || name.starts_with("BUILDKIT_")
+                || name == "SOURCE_DATE_EPOCH"
+        };
         let names = self
             .values
             .keys()
@@ -193,10 +201,10 @@ impl GlobalScope {
                 continue;
             };
             for decl in decls {
-                let value = build_args
-                    .get(&decl.name)
-                    .map(String::from)
-                    .or(decl.default);
+                // `ARG TARGETARCH` before FROM keeps the predefined value.
+                let earlier = scope.get(&decl.name).map(String::from);
+                let given = build_args.get(&decl.name).map(String::from);
+                let value = given.or(decl.default).or(earlier);
                 scope.values.retain(|(n, _)| *n != decl.name);
                 scope.values.push((decl.name, value));
             }
@@ -457,6 +465,8 @@ mod tests {
                     FROM --platform=$BUILDPLATFORM busybox\nARG TARGETOS\nRUN echo $TARGETOS $BUILDOS\n";
         let walk = walk(text, &[], &no_host);
         assert_eq!(walk.bases[0], "docker.io/library/alpine:arm64");
+        let redeclared = self::walk("ARG TARGETARCH\nFROM alpine:$TARGETARCH\n", &[], &no_host);
+        assert_eq!(redeclared.bases, ["alpine:arm64"]);
         let run_env = &walk.run_envs[0];
         assert!(run_env.contains(&"TARGETOS=linux".to_string()));
         assert!(

@@ -424,3 +424,49 @@ fn real_world_details() {
     let walk = self::walk("real-world/node-multi-stage.Dockerfile", 2, &[], &no_host);
     assert!(env(&walk).contains(&"NODE_ENV=production".to_string()));
 }
+
+/// Every prefix of every test file either parses or gives an error: no
+/// panic on truncated input, wherever it is cut.
+#[test]
+fn truncated_files_never_panic() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata");
+    let dirs = [root.clone(), root.join("real-world"), root.join("errors")];
+    for dir in dirs {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().and_then(|e| e.to_str()) != Some("Dockerfile") {
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).unwrap();
+            for (at, _) in text.char_indices() {
+                let Ok(file) = parse(&text[..at]) else {
+                    continue;
+                };
+                let build_args = BuildArgs::new();
+                let Ok(globals) = GlobalScope::new(&file, &build_args, &[]) else {
+                    continue;
+                };
+                let _ = file.plan(None, &globals, &build_args);
+                let scope = StageScope::new(file.directives.escape, &[], &build_args);
+                for instruction in file.stages.iter().flat_map(|s| &s.instructions) {
+                    let _ = scope.expand_instruction(instruction);
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn truncated_words_never_panic() {
+    let table = read("expansion-cases.txt");
+    let vars = |_: &str| Some("x y".to_string());
+    for line in table.lines() {
+        for (at, _) in line.char_indices() {
+            let _ = expand(&line[..at], &vars);
+            let _ = expand_words(&line[..at], &vars);
+            let _ = Lexer::new('`').expand(&line[..at], &vars);
+            let _ = Lexer::default().expand_heredoc(&line[..at], &vars);
+            let _ = ignore::Matcher::parse(&line[..at]).is_excluded("a/b/c");
+        }
+    }
+}

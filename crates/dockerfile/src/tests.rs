@@ -107,6 +107,14 @@ fn c14_exec_form_and_invalid_json_as_shell_form() {
         one("SHELL [\"/bin/bash\",\"-c\"]"),
         InstructionKind::Shell(bash.to_vec())
     );
+    let file = parse("FROM x\nCMD ['echo','hi']\nCMD [\"ok\"]\n").unwrap();
+    assert_eq!(file.warnings.len(), 1);
+    assert_eq!(file.warnings[0].line, 2);
+    assert!(
+        file.warnings[0]
+            .message
+            .starts_with("CMD starts with [ but is not a JSON array")
+    );
     let e = error("FROM x\nCMD [1, 2]\n");
     assert_eq!((e.line, e.kind), (2, ErrorKind::NotStringArray));
 }
@@ -182,7 +190,7 @@ fn unknown_instruction_names_the_nearest() {
     );
     assert_eq!(
         error("FROM x\ncopy2 a b\n").to_string(),
-        "unknown instruction: copy2 (did you mean COPY?)"
+        "unknown instruction: COPY2 (did you mean COPY?)"
     );
     assert_eq!(
         error("FROM x\nENTRYPONT x\n").to_string(),
