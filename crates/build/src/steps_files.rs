@@ -25,6 +25,7 @@ pub(crate) fn copy(
     is_add: bool,
 ) -> Result<(), StepError> {
     let keyword = if is_add { "ADD" } else { "COPY" };
+    check_supported(files, keyword)?;
     let lookup = |name: &str| state.lookup(name);
     let expand = |word: &str| {
         env.lexer()
@@ -65,7 +66,9 @@ pub(crate) fn copy(
                 match &mounted {
                     Some(mounted) => sources.add_from_image(mounted, &path, from.as_deref())?,
                     None if is_url(&path) && !is_add => return Err(StepError::UrlInCopy),
-                    None if is_url(&path) => sources.add_url(env, &path)?,
+                    None if is_url(&path) => {
+                        sources.add_url(env, &path, files.checksum.as_deref())?
+                    }
                     None => {
                         sources.add_context(env, &path, is_add && files.unpack != Some(false))?
                     }
@@ -122,6 +125,37 @@ pub(crate) fn copy(
     })
 }
 
+/// Flags the parser knows and this builder does not carry out yet are errors, never
+/// silently ignored.
+fn check_supported(files: &CopyFiles, keyword: &str) -> Result<(), StepError> {
+    let unsupported = |what: &str| {
+        Err(StepError::Unsupported {
+            what: format!("`{keyword} {what}`"),
+        })
+    };
+    if files.parents {
+        // TODO: COPY --parents (keeping the sources' parent directories)
+        return unsupported("--parents");
+    }
+    if !files.exclude.is_empty() {
+        // TODO: COPY --exclude patterns
+        return unsupported("--exclude");
+    }
+    if files.keep_git_dir {
+        return unsupported("--keep-git-dir");
+    }
+    let is_git = |path: &str| path.starts_with("git@") || path.ends_with(".git");
+    let has_git = files
+        .sources
+        .iter()
+        .any(|s| matches!(s, Source::Path(p) if is_git(p)));
+    if has_git {
+        // TODO: ADD of a git repository
+        return unsupported("of a git repository");
+    }
+    Ok(())
+}
+
 /// WORKDIR: the directory is made, and becomes the working directory.
 pub(crate) fn workdir(
     env: &StageEnv<'_>,
@@ -162,7 +196,7 @@ fn destination(dest: &str, working_dir: &str) -> String {
 }
 
 fn is_url(path: &str) -> bool {
-    path.starts_with("http://") || path.starts_with("https://")
+    container_dockerfile::is_url(path)
 }
 
 /// The image `--from` names: an earlier stage, or an image.
@@ -316,7 +350,12 @@ impl Sources {
         Ok(())
     }
 
-    fn add_url(&mut self, env: &StageEnv<'_>, url: &str) -> Result<(), StepError> {
+    fn add_url(
+        &mut self,
+        env: &StageEnv<'_>,
+        url: &str,
+        checksum: Option<&str>,
+    ) -> Result<(), StepError> {
         let failed = |reason: String| StepError::Download {
             url: url.to_owned(),
             reason,
@@ -330,6 +369,12 @@ impl Sources {
             response.bytes().await.map_err(|e| e.to_string())
         });
         let body = body.map_err(failed)?;
+        let digest = format!("sha256:{}", hex::encode(Sha256::digest(&body)));
+        if let Some(expected) = checksum
+            && expected != digest
+        {
+            return Err(failed(format!("its checksum is {digest}, not {expected}")));
+        }
         let mut file = tempfile::NamedTempFile::new().map_err(|e| failed(e.to_string()))?;
         std::io::Write::write_all(&mut file, &body).map_err(|e| failed(e.to_string()))?;
         self.content.update(url.as_bytes());

@@ -26,6 +26,12 @@ pub(crate) fn run(
     instruction: &Instruction,
     run: &Run,
 ) -> Result<(), StepError> {
+    if run.security == container_dockerfile::Security::Insecure {
+        // TODO: RUN --security=insecure (BuildKit's `security.insecure` entitlement)
+        return Err(StepError::Unsupported {
+            what: "`RUN --security=insecure`".to_owned(),
+        });
+    }
     let program = run.program(&state.shell());
     let lookup = |name: &str| state.lookup(name);
     let expand = |word: &str| {

@@ -678,6 +678,14 @@ RUN --network=none cat /proc/net/dev | grep -c : > /interfaces\n";
     )]);
     build(&env, dir2.path(), &["-t", "run:2"]).success();
     assert_eq!(run_sh(&env, "run:2", "cat /count"), "1\n");
+    // `builder prune` empties cache mounts too.
+    container(&env, &["builder", "prune", "-f"]).success();
+    build(&env, dir2.path(), &["-t", "run:3"]).success();
+    assert_eq!(run_sh(&env, "run:3", "cat /count"), "0\n");
+    // `builder prune` empties cache mounts too.
+    container(&env, &["builder", "prune", "-f"]).success();
+    build(&env, dir2.path(), &["-t", "run:3"]).success();
+    assert_eq!(run_sh(&env, "run:3", "cat /count"), "0\n");
 }
 
 #[test]
@@ -704,6 +712,16 @@ fn errors_name_the_file_line_and_instruction_and_move_no_tag() {
             "FROM busybox\nCMD [\"a\", 1]\n",
             "Dockerfile:2",
             "arrays must be comprised of strings only",
+        ),
+        (
+            "FROM busybox\nCOPY --parents a /x/\n",
+            "Dockerfile:2",
+            "`COPY --parents` is not supported",
+        ),
+        (
+            "FROM nothing-here:1\n",
+            "Dockerfile:1: FROM nothing-here:1",
+            "resolving the base image",
         ),
         (
             "FROM busybox\n\nRUN echo first line; echo on-stderr >&2; exit 3\n",

@@ -81,7 +81,16 @@ impl Store {
     pub fn prune_build_cache(&self) -> Result<(usize, u64)> {
         let _lock = self.lock_metadata()?;
         let dropped = self.drop_build_cache()?;
-        let freed = self.collect_garbage()?;
+        let mut freed = self.collect_garbage()?;
+        // `RUN --mount=type=cache` directories go too.
+        let mounts = self.root.join("build-cache-mounts");
+        freed += disk_size(&mounts);
+        match std::fs::remove_dir_all(&mounts) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                return Err(StoreError::io("removing", mounts)(e));
+            }
+            _ => {}
+        }
         Ok((dropped, freed))
     }
 
@@ -101,4 +110,23 @@ impl Store {
         }
         Ok(dropped)
     }
+}
+
+/// Bytes of the regular files under `dir`.
+fn disk_size(dir: &std::path::Path) -> u64 {
+    let mut total = 0;
+    let mut pending = vec![dir.to_owned()];
+    while let Some(path) = pending.pop() {
+        let Ok(metadata) = std::fs::symlink_metadata(&path) else {
+            continue;
+        };
+        if metadata.is_dir() {
+            if let Ok(entries) = std::fs::read_dir(&path) {
+                pending.extend(entries.flatten().map(|e| e.path()));
+            }
+        } else if metadata.is_file() {
+            total += metadata.len();
+        }
+    }
+    total
 }
