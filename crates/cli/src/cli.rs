@@ -83,6 +83,13 @@ pub enum Command {
     Rmi(RmiArgs),
     /// Show how an image was made
     History(HistoryArgs),
+    /// Log in to a registry (default Docker Hub); the login goes to Docker's config.json
+    Login(LoginArgs),
+    /// Log out from a registry (default Docker Hub)
+    Logout(LogoutArgs),
+    /// Manage registry logins
+    #[command(subcommand)]
+    Registry(RegistryCommand),
     /// Manage images
     #[command(subcommand, visible_alias = "i")]
     Image(ImageCommand),
@@ -125,6 +132,52 @@ pub enum ImageCommand {
     Prune(PruneArgs),
     /// Show how an image was made
     History(HistoryArgs),
+}
+
+/// `container registry …` (Apple's spelling of `login` and `logout`)
+#[derive(Debug, Subcommand)]
+pub enum RegistryCommand {
+    /// Log in to a registry
+    Login(LoginArgs),
+    /// Log out from a registry
+    Logout(LogoutArgs),
+    /// List the registries with a stored login
+    #[command(visible_alias = "list")]
+    Ls(RegistryLsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct LoginArgs {
+    /// Registry, `host[:port]` (default Docker Hub)
+    pub server: Option<String>,
+    /// User name (asked for on a terminal when missing)
+    #[arg(short, long)]
+    pub username: Option<String>,
+    /// Password or token (visible to other users of this machine: prefer --password-stdin)
+    #[arg(short, long)]
+    pub password: Option<String>,
+    /// Read the password or token from stdin
+    #[arg(long)]
+    pub password_stdin: bool,
+    /// Verify the registry's TLS certificate
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set, value_name = "BOOL")]
+    pub tls_verify: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct LogoutArgs {
+    /// Registry, `host[:port]` (default Docker Hub)
+    pub server: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct RegistryLsArgs {
+    /// Show only registry names
+    #[arg(short, long)]
+    pub quiet: bool,
+    /// `table`, `json`, or a Go template such as '{{.Hostname}}'
+    #[arg(long)]
+    pub format: Option<String>,
 }
 
 /// `container system …`

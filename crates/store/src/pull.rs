@@ -328,8 +328,14 @@ async fn resolve(
         };
         let login = access.credentials.for_registry(login_for);
         let attempt = async {
-            let session =
-                Session::open(&endpoint, reference.path(), login, false, &access.options).await?;
+            let session = Session::open(
+                &endpoint,
+                reference.path(),
+                login.as_ref(),
+                false,
+                &access.options,
+            )
+            .await?;
             let manifest = session.manifest(tag_or_digest).await?;
             Ok::<_, RegistryError>((session, manifest))
         };

@@ -11,6 +11,7 @@ mod host_config;
 mod images;
 mod inspect;
 mod kill;
+mod login;
 mod logs;
 mod manage;
 mod monitor;
@@ -73,6 +74,9 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             history::run(&context, args)
         }
         Command::Image(ImageCommand::Prune(args)) => prune::run(&context, args),
+        Command::Login(args) => login::login(&context, args),
+        Command::Logout(args) => login::logout(args),
+        Command::Registry(command) => login::registry(&context, command),
         Command::System(command) => system::run(&context, command),
         Command::Volume(command) => volume::run(&context, command),
         Command::Completion(args) => completion::run(args),
