@@ -73,6 +73,8 @@ pub enum Command {
     Attach(AttachArgs),
     /// Download an image from a registry
     Pull(PullArgs),
+    /// Upload an image to a registry
+    Push(PushArgs),
     /// List images
     Images(ImagesArgs),
     /// Show low-level information about containers and images, as JSON
@@ -118,6 +120,8 @@ pub enum Command {
 pub enum ImageCommand {
     /// Download an image from a registry
     Pull(PullArgs),
+    /// Upload an image to a registry
+    Push(PushArgs),
     /// List images
     #[command(visible_aliases = ["ls", "list"])]
     Images(ImagesArgs),
@@ -296,6 +300,24 @@ pub struct PullArgs {
     #[arg(long, value_enum, default_value_t = ProgressMode::Auto)]
     pub progress: ProgressMode,
     /// Verify registries' TLS certificates
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set, value_name = "BOOL")]
+    pub tls_verify: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PushArgs {
+    /// Image to push, named for its registry: `127.0.0.1:5002/me/app:1.0`
+    pub image: String,
+    /// Push every tag of the image's repository
+    #[arg(short, long)]
+    pub all_tags: bool,
+    /// Print nothing but the name pushed
+    #[arg(short, long)]
+    pub quiet: bool,
+    /// How to show progress
+    #[arg(long, value_enum, default_value_t = ProgressMode::Auto)]
+    pub progress: ProgressMode,
+    /// Verify the registry's TLS certificate
     #[arg(long, default_value_t = true, action = clap::ArgAction::Set, value_name = "BOOL")]
     pub tls_verify: bool,
 }

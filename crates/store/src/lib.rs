@@ -33,6 +33,8 @@ mod layers;
 mod layout;
 mod lock;
 mod pull;
+mod push;
+mod sources;
 
 use std::path::{Path, PathBuf};
 
@@ -41,6 +43,7 @@ pub use error::{Result, StoreError};
 pub use image::{History, Image, ImageConfig, RootFs, chain_ids, short_id};
 pub use layout::REF_NAME;
 pub use pull::{LayerStatus, PullEvent, PullOptions, Pulled, RegistryAccess};
+pub use push::{PushEvent, PushStatus, Pushed};
 
 /// The store format this release reads and writes.
 pub const FORMAT_VERSION: &str = "1";

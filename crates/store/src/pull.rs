@@ -177,7 +177,12 @@ impl Store {
         if let Some(index) = &index {
             self.layout.write_blob(&index.digest, &index.bytes)?;
         }
-        self.finish(reference, &top, manifest_digest).await
+        let pulled = self.finish(reference, &top, manifest_digest).await?;
+        let mut blobs = vec![config_digest];
+        blobs.extend(manifest.layers().iter().map(|l| l.digest().to_string()));
+        let repository = format!("{}/{}", reference.domain(), reference.path());
+        self.record_sources(&repository, &blobs)?;
+        Ok(pulled)
     }
 
     /// Tags the pulled image and loads it back.

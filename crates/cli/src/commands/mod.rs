@@ -19,6 +19,7 @@ mod mounts;
 mod prune;
 mod ps;
 mod pull;
+mod push;
 mod rm;
 mod rmi;
 mod run;
@@ -62,6 +63,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Attach(args) => attach::run(&context, args),
         Command::Monitor(args) => monitor::run(&context, args),
         Command::Pull(args) | Command::Image(ImageCommand::Pull(args)) => pull::run(&context, args),
+        Command::Push(args) | Command::Image(ImageCommand::Push(args)) => push::run(&context, args),
         Command::Images(args) | Command::Image(ImageCommand::Images(args)) => {
             images::run(&context, args)
         }
