@@ -75,6 +75,10 @@ pub enum Command {
     Pull(PullArgs),
     /// Upload an image to a registry
     Push(PushArgs),
+    /// Write images to a tar archive (docker-archive, or oci-archive)
+    Save(SaveArgs),
+    /// Read images from a tar archive (docker-archive or oci-archive, plain or compressed)
+    Load(LoadArgs),
     /// List images
     Images(ImagesArgs),
     /// Show low-level information about containers and images, as JSON
@@ -122,6 +126,10 @@ pub enum ImageCommand {
     Pull(PullArgs),
     /// Upload an image to a registry
     Push(PushArgs),
+    /// Write images to a tar archive
+    Save(SaveArgs),
+    /// Read images from a tar archive
+    Load(LoadArgs),
     /// List images
     #[command(visible_aliases = ["ls", "list"])]
     Images(ImagesArgs),
@@ -320,6 +328,38 @@ pub struct PushArgs {
     /// Verify the registry's TLS certificate
     #[arg(long, default_value_t = true, action = clap::ArgAction::Set, value_name = "BOOL")]
     pub tls_verify: bool,
+}
+
+/// Archive formats of `save`, as Podman spells them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SaveFormat {
+    /// What `docker save` writes and `docker load` reads
+    DockerArchive,
+    /// A tar of an OCI image layout
+    OciArchive,
+}
+
+#[derive(Debug, Args)]
+pub struct SaveArgs {
+    /// Images, by name or ID
+    #[arg(required = true)]
+    pub images: Vec<String>,
+    /// Write to this file instead of stdout
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Archive format
+    #[arg(long, value_enum, default_value_t = SaveFormat::DockerArchive)]
+    pub format: SaveFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct LoadArgs {
+    /// Read from this file instead of stdin
+    #[arg(short, long, value_name = "FILE")]
+    pub input: Option<PathBuf>,
+    /// Print nothing
+    #[arg(short, long)]
+    pub quiet: bool,
 }
 
 #[derive(Debug, Args)]

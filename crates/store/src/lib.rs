@@ -23,6 +23,7 @@
 
 #![warn(missing_docs)]
 
+mod archive;
 mod catalog;
 mod error;
 mod follow;
@@ -38,6 +39,7 @@ mod sources;
 
 use std::path::{Path, PathBuf};
 
+pub use archive::{ArchiveFormat, Loaded};
 pub use catalog::{DiskUsage, PruneReport, Removal};
 pub use error::{Result, StoreError};
 pub use image::{History, Image, ImageConfig, RootFs, chain_ids, short_id};

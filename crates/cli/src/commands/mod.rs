@@ -1,5 +1,6 @@
 //! One file per command: parse, call one library function, render.
 
+mod archive;
 mod attach;
 mod completion;
 mod copy_helper;
@@ -64,6 +65,12 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Monitor(args) => monitor::run(&context, args),
         Command::Pull(args) | Command::Image(ImageCommand::Pull(args)) => pull::run(&context, args),
         Command::Push(args) | Command::Image(ImageCommand::Push(args)) => push::run(&context, args),
+        Command::Save(args) | Command::Image(ImageCommand::Save(args)) => {
+            archive::save(&context, args)
+        }
+        Command::Load(args) | Command::Image(ImageCommand::Load(args)) => {
+            archive::load(&context, args)
+        }
         Command::Images(args) | Command::Image(ImageCommand::Images(args)) => {
             images::run(&context, args)
         }
