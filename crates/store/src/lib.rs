@@ -23,6 +23,7 @@
 
 #![warn(missing_docs)]
 
+mod archive;
 mod catalog;
 mod error;
 mod follow;
@@ -33,14 +34,18 @@ mod layers;
 mod layout;
 mod lock;
 mod pull;
+mod push;
+mod sources;
 
 use std::path::{Path, PathBuf};
 
+pub use archive::{ArchiveFormat, Loaded};
 pub use catalog::{DiskUsage, PruneReport, Removal};
 pub use error::{Result, StoreError};
 pub use image::{History, Image, ImageConfig, RootFs, chain_ids, short_id};
 pub use layout::REF_NAME;
 pub use pull::{LayerStatus, PullEvent, PullOptions, Pulled, RegistryAccess};
+pub use push::{PushEvent, PushStatus, Pushed};
 
 /// The store format this release reads and writes.
 pub const FORMAT_VERSION: &str = "1";

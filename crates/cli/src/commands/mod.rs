@@ -1,5 +1,6 @@
 //! One file per command: parse, call one library function, render.
 
+mod archive;
 mod attach;
 mod completion;
 mod copy_helper;
@@ -11,6 +12,7 @@ mod host_config;
 mod images;
 mod inspect;
 mod kill;
+mod login;
 mod logs;
 mod manage;
 mod monitor;
@@ -18,6 +20,7 @@ mod mounts;
 mod prune;
 mod ps;
 mod pull;
+mod push;
 mod rm;
 mod rmi;
 mod run;
@@ -61,6 +64,13 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Attach(args) => attach::run(&context, args),
         Command::Monitor(args) => monitor::run(&context, args),
         Command::Pull(args) | Command::Image(ImageCommand::Pull(args)) => pull::run(&context, args),
+        Command::Push(args) | Command::Image(ImageCommand::Push(args)) => push::run(&context, args),
+        Command::Save(args) | Command::Image(ImageCommand::Save(args)) => {
+            archive::save(&context, args)
+        }
+        Command::Load(args) | Command::Image(ImageCommand::Load(args)) => {
+            archive::load(&context, args)
+        }
         Command::Images(args) | Command::Image(ImageCommand::Images(args)) => {
             images::run(&context, args)
         }
@@ -73,6 +83,9 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             history::run(&context, args)
         }
         Command::Image(ImageCommand::Prune(args)) => prune::run(&context, args),
+        Command::Login(args) => login::login(&context, args),
+        Command::Logout(args) => login::logout(args),
+        Command::Registry(command) => login::registry(&context, command),
         Command::System(command) => system::run(&context, command),
         Command::Volume(command) => volume::run(&context, command),
         Command::Completion(args) => completion::run(args),
