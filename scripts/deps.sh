@@ -6,6 +6,7 @@ packages=(
   pkg-config libseccomp-dev     # the runtime's seccomp support
   docker-registry skopeo umoci  # tests: a real registry, and fixture images made by others' tools
   busybox-static curl jq        # the fixture busybox image, and the scripts
+  iptables iproute2             # NAT for bridged containers; namespaces in the network tests
 )
 missing=()
 for p in "${packages[@]}"; do
