@@ -7,6 +7,7 @@ packages=(
   docker-registry skopeo umoci  # tests: a real registry, and fixture images made by others' tools
   busybox-static curl jq        # the fixture busybox image, and the scripts
   podman zstd                   # tests: archives through podman; zstd-compressed archives
+  iptables iproute2             # NAT for bridged containers; namespaces in the network tests
 )
 missing=()
 for p in "${packages[@]}"; do

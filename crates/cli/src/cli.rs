@@ -105,6 +105,11 @@ pub enum Command {
     /// Manage volumes
     #[command(subcommand)]
     Volume(VolumeCommand),
+    /// Manage networks
+    #[command(subcommand)]
+    Network(crate::commands::network::NetworkCommand),
+    /// List a container's published ports, and whether something listens behind each
+    Port(crate::commands::port::PortArgs),
     /// Print a shell completion script
     Completion(CompletionArgs),
     /// Versions, store paths and sizes, and kernel checks (as `system info`)
@@ -502,9 +507,16 @@ pub struct ContainerOptions {
     /// Allocate a pseudo-terminal
     #[arg(short, long)]
     pub tty: bool,
-    /// Network: `none` (a namespace with loopback only) or `host`
-    #[arg(long, alias = "net", default_value = "none", value_name = "NETWORK")]
+    /// Network: `bridge` (the default network, with NAT), a user network's name,
+    /// `host`, or `none` (a namespace with loopback only)
+    #[arg(long, alias = "net", default_value = "bridge", value_name = "NETWORK")]
     pub network: String,
+    /// Publish a container port on the host: [IP:][HOST-PORT:]PORT[/tcp|udp], ranges allowed
+    #[arg(short = 'p', long = "publish", value_name = "PORTS")]
+    pub publish: Vec<String>,
+    /// Publish every port the image EXPOSEs on a free host port
+    #[arg(short = 'P', long = "publish-all")]
+    pub publish_all: bool,
     /// Remove the container when it exits
     #[arg(long)]
     pub rm: bool,

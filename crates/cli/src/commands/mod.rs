@@ -17,6 +17,8 @@ mod logs;
 mod manage;
 mod monitor;
 mod mounts;
+pub mod network;
+pub mod port;
 mod prune;
 mod ps;
 mod pull;
@@ -88,6 +90,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Registry(command) => login::registry(&context, command),
         Command::System(command) => system::run(&context, command),
         Command::Volume(command) => volume::run(&context, command),
+        Command::Network(command) => network::run(&context, command),
+        Command::Port(args) => port::run(&context, args),
         Command::Completion(args) => completion::run(args),
         Command::Info(args) => system::info(&context, args),
         Command::Version(args) => system::version(args),
