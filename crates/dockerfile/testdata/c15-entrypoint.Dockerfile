@@ -1,0 +1,3 @@
+ARG BASE=busybox
+FROM ${BASE}
+ENTRYPOINT echo hi

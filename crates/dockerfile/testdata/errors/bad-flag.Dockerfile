@@ -1,0 +1,3 @@
+# 3: COPY: unknown flag: --fromm
+FROM busybox
+COPY --fromm=build /a /b

@@ -1,0 +1,2 @@
+# 2: unknown instruction: FROMM (did you mean FROM?)
+FROMM python
