@@ -6,6 +6,8 @@ packages=(
   pkg-config libseccomp-dev     # the runtime's seccomp support
   docker-registry skopeo umoci  # tests: a real registry, and fixture images made by others' tools
   busybox-static curl jq        # the fixture busybox image, and the scripts
+  podman zstd                   # tests: archives through podman; zstd-compressed archives
+  iptables iproute2             # NAT for bridged containers; namespaces in the network tests
 )
 missing=()
 for p in "${packages[@]}"; do

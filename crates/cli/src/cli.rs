@@ -78,6 +78,12 @@ pub enum Command {
     Builder(crate::commands::build::BuilderCommand),
     /// Download an image from a registry
     Pull(PullArgs),
+    /// Upload an image to a registry
+    Push(PushArgs),
+    /// Write images to a tar archive (docker-archive, or oci-archive)
+    Save(SaveArgs),
+    /// Read images from a tar archive (docker-archive or oci-archive, plain or compressed)
+    Load(LoadArgs),
     /// List images
     Images(ImagesArgs),
     /// Show low-level information about containers and images, as JSON
@@ -88,6 +94,13 @@ pub enum Command {
     Rmi(RmiArgs),
     /// Show how an image was made
     History(HistoryArgs),
+    /// Log in to a registry (default Docker Hub); the login goes to Docker's config.json
+    Login(LoginArgs),
+    /// Log out from a registry (default Docker Hub)
+    Logout(LogoutArgs),
+    /// Manage registry logins
+    #[command(subcommand)]
+    Registry(RegistryCommand),
     /// Manage images
     #[command(subcommand, visible_alias = "i")]
     Image(ImageCommand),
@@ -97,6 +110,11 @@ pub enum Command {
     /// Manage volumes
     #[command(subcommand)]
     Volume(VolumeCommand),
+    /// Manage networks
+    #[command(subcommand)]
+    Network(crate::commands::network::NetworkCommand),
+    /// List a container's published ports, and whether something listens behind each
+    Port(crate::commands::port::PortArgs),
     /// Print a shell completion script
     Completion(CompletionArgs),
     /// Versions, store paths and sizes, and kernel checks (as `system info`)
@@ -118,6 +136,12 @@ pub enum ImageCommand {
     Build(crate::commands::build::BuildArgs),
     /// Download an image from a registry
     Pull(PullArgs),
+    /// Upload an image to a registry
+    Push(PushArgs),
+    /// Write images to a tar archive
+    Save(SaveArgs),
+    /// Read images from a tar archive
+    Load(LoadArgs),
     /// List images
     #[command(visible_aliases = ["ls", "list"])]
     Images(ImagesArgs),
@@ -132,6 +156,52 @@ pub enum ImageCommand {
     Prune(PruneArgs),
     /// Show how an image was made
     History(HistoryArgs),
+}
+
+/// `container registry …` (Apple's spelling of `login` and `logout`)
+#[derive(Debug, Subcommand)]
+pub enum RegistryCommand {
+    /// Log in to a registry
+    Login(LoginArgs),
+    /// Log out from a registry
+    Logout(LogoutArgs),
+    /// List the registries with a stored login
+    #[command(visible_alias = "list")]
+    Ls(RegistryLsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct LoginArgs {
+    /// Registry, `host[:port]` (default Docker Hub)
+    pub server: Option<String>,
+    /// User name (asked for on a terminal when missing)
+    #[arg(short, long)]
+    pub username: Option<String>,
+    /// Password or token (visible to other users of this machine: prefer --password-stdin)
+    #[arg(short, long)]
+    pub password: Option<String>,
+    /// Read the password or token from stdin
+    #[arg(long)]
+    pub password_stdin: bool,
+    /// Verify the registry's TLS certificate
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set, value_name = "BOOL")]
+    pub tls_verify: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct LogoutArgs {
+    /// Registry, `host[:port]` (default Docker Hub)
+    pub server: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct RegistryLsArgs {
+    /// Show only registry names
+    #[arg(short, long)]
+    pub quiet: bool,
+    /// `table`, `json`, or a Go template such as '{{.Hostname}}'
+    #[arg(long)]
+    pub format: Option<String>,
 }
 
 /// `container system …`
@@ -252,6 +322,56 @@ pub struct PullArgs {
     /// Verify registries' TLS certificates
     #[arg(long, default_value_t = true, action = clap::ArgAction::Set, value_name = "BOOL")]
     pub tls_verify: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PushArgs {
+    /// Image to push, named for its registry: `127.0.0.1:5002/me/app:1.0`
+    pub image: String,
+    /// Push every tag of the image's repository
+    #[arg(short, long)]
+    pub all_tags: bool,
+    /// Print nothing but the name pushed
+    #[arg(short, long)]
+    pub quiet: bool,
+    /// How to show progress
+    #[arg(long, value_enum, default_value_t = ProgressMode::Auto)]
+    pub progress: ProgressMode,
+    /// Verify the registry's TLS certificate
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set, value_name = "BOOL")]
+    pub tls_verify: bool,
+}
+
+/// Archive formats of `save`, as Podman spells them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SaveFormat {
+    /// What `docker save` writes and `docker load` reads
+    DockerArchive,
+    /// A tar of an OCI image layout
+    OciArchive,
+}
+
+#[derive(Debug, Args)]
+pub struct SaveArgs {
+    /// Images, by name or ID
+    #[arg(required = true)]
+    pub images: Vec<String>,
+    /// Write to this file instead of stdout
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Archive format
+    #[arg(long, value_enum, default_value_t = SaveFormat::DockerArchive)]
+    pub format: SaveFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct LoadArgs {
+    /// Read from this file instead of stdin
+    #[arg(short, long, value_name = "FILE")]
+    pub input: Option<PathBuf>,
+    /// Print nothing
+    #[arg(short, long)]
+    pub quiet: bool,
 }
 
 #[derive(Debug, Args)]
@@ -394,9 +514,16 @@ pub struct ContainerOptions {
     /// Allocate a pseudo-terminal
     #[arg(short, long)]
     pub tty: bool,
-    /// Network: `none` (a namespace with loopback only) or `host`
-    #[arg(long, alias = "net", default_value = "none", value_name = "NETWORK")]
+    /// Network: `bridge` (the default network, with NAT), a user network's name,
+    /// `host`, or `none` (a namespace with loopback only)
+    #[arg(long, alias = "net", default_value = "bridge", value_name = "NETWORK")]
     pub network: String,
+    /// Publish a container port on the host: [IP:][HOST-PORT:]PORT[/tcp|udp], ranges allowed
+    #[arg(short = 'p', long = "publish", value_name = "PORTS")]
+    pub publish: Vec<String>,
+    /// Publish every port the image EXPOSEs on a free host port
+    #[arg(short = 'P', long = "publish-all")]
+    pub publish_all: bool,
     /// Remove the container when it exits
     #[arg(long)]
     pub rm: bool,

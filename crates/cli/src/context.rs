@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use anyhow::Context as _;
+use container_net::NetworkConfig;
 use container_registry::{Credentials, RegistryConfig, SessionOptions};
 use container_runtime::Runtime;
 use container_store::{RegistryAccess, Store};
@@ -51,7 +52,8 @@ impl Context {
 
     /// The containers of the store.
     pub fn containers(&self) -> anyhow::Result<Runtime> {
-        Ok(Runtime::new(self.store()?, &self.run_dir))
+        let network = NetworkConfig::load(&self.config_path)?;
+        Ok(Runtime::new(self.store()?, &self.run_dir).with_network_config(network))
     }
 
     /// Registry configuration and logins.

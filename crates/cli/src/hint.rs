@@ -53,6 +53,12 @@ fn for_store(error: &StoreError) -> Option<String> {
 
 fn for_registry(error: &RegistryError) -> Option<String> {
     let hint = match error {
+        RegistryError::Unauthorized { host, .. } => {
+            return Some(format!("log in first: `container login {host}`"));
+        }
+        RegistryError::LoginRefused { .. } => {
+            "check the user name and password; nothing was stored"
+        }
         RegistryError::NotFound { .. } => {
             "check the image name and tag; for a private image, `container login REGISTRY` first"
         }

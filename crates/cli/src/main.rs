@@ -6,6 +6,7 @@ mod context;
 mod hint;
 mod output;
 mod progress;
+mod push_progress;
 mod terminal;
 
 use std::io::Write as _;

@@ -41,6 +41,10 @@ pub struct RegistryConfig {
     /// Directories holding `HOST/*.crt` CA bundles; defaults to [`DEFAULT_CERTS_DIRS`].
     #[serde(default)]
     pub certs_dirs: Option<Vec<PathBuf>>,
+    /// The `[network]` table, which `container-net` reads (kept so that it is not
+    /// an unknown field here).
+    #[serde(default)]
+    pub network: Option<toml::Table>,
 }
 
 /// Settings for one registry.

@@ -3,12 +3,18 @@
 //! The file is `$DOCKER_CONFIG/config.json`, else `~/.docker/config.json`. Its `auths` map
 //! is keyed by registry, in any of the spellings Docker has used over the years
 //! (`127.0.0.1:5000`, `https://127.0.0.1:5000`, `https://index.docker.io/v1/`).
+//!
+//! A registry named in `credHelpers` has its login in that `docker-credential-NAME`
+//! helper; otherwise `credsStore` names the helper for every registry, with `auths`
+//! as the fallback. Changes go through [`crate::config_file`].
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use base64::Engine as _;
 use serde::Deserialize;
+
+use crate::helper::{Helper, TOKEN_USER};
 
 /// The key under which Docker stores Docker Hub credentials.
 pub const DOCKER_HUB_AUTH_KEY: &str = "https://index.docker.io/v1/";
@@ -28,10 +34,13 @@ impl std::fmt::Debug for Login {
     }
 }
 
-/// The logins found in `config.json`, by normalised registry host.
+/// The logins found in `config.json`, by normalised registry host, and the helpers
+/// that hold others.
 #[derive(Debug, Clone, Default)]
 pub struct Credentials {
     logins: BTreeMap<String, Login>,
+    helpers: BTreeMap<String, Helper>,
+    store: Option<Helper>,
 }
 
 /// A failure reading `config.json`.
@@ -55,12 +64,53 @@ pub enum CredentialsError {
         #[source]
         source: serde_json::Error,
     },
+    /// The file could not be written.
+    #[error("writing {path}")]
+    Write {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A credential helper could not be run.
+    #[error("running credential helper `{program}`")]
+    HelperSpawn {
+        /// The program, `docker-credential-NAME`.
+        program: String,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A credential helper refused.
+    #[error("credential helper `{program} {action}` failed: {message}")]
+    HelperFailed {
+        /// The program.
+        program: String,
+        /// `get`, `store`, `erase` or `list`.
+        action: &'static str,
+        /// What it said.
+        message: String,
+    },
+    /// A credential helper answered something other than its JSON.
+    #[error("credential helper `{program}` answered invalid JSON")]
+    HelperOutput {
+        /// The program.
+        program: String,
+        /// Why.
+        #[source]
+        source: serde_json::Error,
+    },
 }
 
 #[derive(Deserialize)]
 struct ConfigFile {
     #[serde(default)]
     auths: BTreeMap<String, AuthEntry>,
+    #[serde(default, rename = "credHelpers")]
+    cred_helpers: BTreeMap<String, String>,
+    #[serde(default, rename = "credsStore")]
+    creds_store: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -102,26 +152,74 @@ impl Credentials {
                 source,
             })?;
 
-        // TODO: credHelpers and credsStore (docker-credential-* helpers) are not consulted yet
         let logins = file
             .auths
             .into_iter()
             .filter_map(|(key, entry)| Some((normalise_key(&key), entry.into_login()?)))
             .collect();
-        Ok(Credentials { logins })
+        let helpers = file
+            .cred_helpers
+            .iter()
+            .map(|(key, name)| (normalise_key(key), Helper::new(name)))
+            .collect();
+        let store = file
+            .creds_store
+            .filter(|name| !name.is_empty())
+            .map(|name| Helper::new(&name));
+        Ok(Credentials {
+            logins,
+            helpers,
+            store,
+        })
     }
 
-    /// The login for a registry, by its name in references or its host.
-    pub fn for_registry(&self, registry: &str) -> Option<&Login> {
-        self.logins.get(&normalise_key(registry))
+    /// The login for a registry, by its name in references or its host: from its
+    /// helper when it has one, else from `auths`. A helper that fails is warned about
+    /// and the registry is used anonymously.
+    pub fn for_registry(&self, registry: &str) -> Option<Login> {
+        let host = normalise_key(registry);
+        let helper = self.helpers.get(&host).or(self.store.as_ref());
+        if let Some(helper) = helper {
+            match helper.get(&server_for_helper(&host)) {
+                Ok(Some(login)) => {
+                    tracing::debug!(%host, "login from credential helper");
+                    return Some(login);
+                }
+                Ok(None) => {}
+                Err(error) => {
+                    tracing::warn!(%host, %error, "credential helper failed");
+                }
+            }
+        }
+        self.logins.get(&host).cloned()
     }
+
+    /// The helper that holds `registry`'s login, if one does.
+    pub(crate) fn helper_for(&self, registry: &str) -> Option<&Helper> {
+        let host = normalise_key(registry);
+        self.helpers.get(&host).or(self.store.as_ref())
+    }
+}
+
+/// The server name a helper is asked about: Docker Hub's legacy key, else the host.
+pub(crate) fn server_for_helper(host: &str) -> String {
+    match host {
+        "docker.io" => DOCKER_HUB_AUTH_KEY.to_owned(),
+        _ => host.to_owned(),
+    }
+}
+
+/// The key `login` stores a server under: Docker Hub's legacy key for any spelling of
+/// Docker Hub, else the bare `host[:port]` (as Docker does since 23).
+pub fn server_key(server: &str) -> String {
+    server_for_helper(&normalise_key(server))
 }
 
 impl AuthEntry {
     fn into_login(self) -> Option<Login> {
         if let Some(token) = self.identity_token.filter(|t| !t.is_empty()) {
             // Docker's convention: an identity token is sent with this fixed user name.
-            let username = "<token>".to_owned();
+            let username = TOKEN_USER.to_owned();
             return Some(Login {
                 username,
                 password: token,
@@ -143,7 +241,7 @@ impl AuthEntry {
 }
 
 /// `https://index.docker.io/v1/` → `docker.io`; `http://host:5000/` → `host:5000`.
-fn normalise_key(key: &str) -> String {
+pub(crate) fn normalise_key(key: &str) -> String {
     let without_scheme = key.split_once("://").map_or(key, |(_, rest)| rest);
     let host = without_scheme
         .split('/')
@@ -185,6 +283,20 @@ mod tests {
             "u"
         );
         assert!(credentials.for_registry("broken.example").is_none());
+    }
+
+    #[test]
+    fn server_keys_are_docker_hub_legacy_key_or_host() {
+        for (typed, key) in [
+            ("docker.io", DOCKER_HUB_AUTH_KEY),
+            ("index.docker.io", DOCKER_HUB_AUTH_KEY),
+            ("https://index.docker.io/v1/", DOCKER_HUB_AUTH_KEY),
+            ("registry-1.docker.io", DOCKER_HUB_AUTH_KEY),
+            ("127.0.0.1:5002", "127.0.0.1:5002"),
+            ("https://Registry.Example.com/v2/", "registry.example.com"),
+        ] {
+            assert_eq!(server_key(typed), key, "{typed}");
+        }
     }
 
     #[test]

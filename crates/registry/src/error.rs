@@ -20,6 +20,20 @@ pub enum RegistryError {
         /// The registry's own words, when it gave any.
         detail: Option<String>,
     },
+    /// The registry refused the user name and password given to `login`.
+    #[error("{host} refused the user name or password")]
+    LoginRefused {
+        /// The registry host.
+        host: String,
+    },
+    /// The registry wants credentials for a push, and we sent none.
+    #[error("pushing to `{reference}` needs a login: {host} answered 401 Unauthorized")]
+    Unauthorized {
+        /// What was pushed.
+        reference: String,
+        /// The registry host, for the `container login` hint.
+        host: String,
+    },
     /// The token endpoint refused us.
     #[error("authentication with {realm} failed (status {status})")]
     TokenRefused {
@@ -137,7 +151,10 @@ impl RegistryError {
     pub fn rank(&self) -> u8 {
         match self {
             RegistryError::NotFound { .. } => 5,
-            RegistryError::Denied { .. } | RegistryError::TokenRefused { .. } => 4,
+            RegistryError::Denied { .. }
+            | RegistryError::TokenRefused { .. }
+            | RegistryError::LoginRefused { .. }
+            | RegistryError::Unauthorized { .. } => 4,
             RegistryError::UnsupportedManifest { .. } | RegistryError::Schema1 { .. } => 6,
             RegistryError::Tls { .. } => 3,
             RegistryError::Unreachable { .. } => 1,

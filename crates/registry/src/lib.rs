@@ -20,17 +20,23 @@
 
 pub mod challenge;
 pub mod config;
+pub mod config_file;
 pub mod credentials;
 pub mod platform;
 
 mod auth;
 mod error;
+mod helper;
+mod login;
 mod media;
 mod session;
+mod upload;
 
 pub use config::{Endpoint, RegistryConfig};
 pub use credentials::Credentials;
 pub use error::RegistryError;
+pub use login::check_login;
 pub use media::{ManifestKind, media_types};
 pub use platform::Platform;
 pub use session::{BlobStream, Manifest, Session, SessionOptions};
+pub use upload::UploadBody;

@@ -48,11 +48,15 @@ impl Default for SessionOptions {
 
 /// An authenticated connection to one repository on one endpoint.
 pub struct Session {
-    endpoint: Endpoint,
-    repository: String,
+    pub(crate) endpoint: Endpoint,
+    pub(crate) repository: String,
     oci: oci_client::Client,
-    auth: RegistryAuth,
-    is_anonymous: bool,
+    pub(crate) auth: RegistryAuth,
+    pub(crate) is_anonymous: bool,
+    /// For the requests oci-client does not make as we need them (pushing).
+    pub(crate) http: reqwest::Client,
+    /// `https://host[:port]` or `http://…`.
+    pub(crate) base_url: String,
 }
 
 /// A manifest as the registry sent it.
@@ -99,13 +103,48 @@ impl Session {
         let auth = authenticate(&http, endpoint, &ping, login, &[scope]).await?;
         let is_anonymous = login.is_none();
 
-        let oci = tls.oci_client(&endpoint.host, scheme)?;
+        let oci = tls.oci_client(&endpoint.host, scheme.clone())?;
         Ok(Session {
             endpoint: endpoint.clone(),
             repository: repository.to_owned(),
             oci,
             auth,
             is_anonymous,
+            http,
+            base_url: base_url(&scheme, &endpoint.host),
+        })
+    }
+
+    /// Opens a session for pushing to `repository`, whose token also lets us read
+    /// `mount_from` (other repositories of the same registry, to mount blobs from).
+    #[tracing::instrument(skip_all, fields(host = %endpoint.host, repository))]
+    pub async fn open_for_push(
+        endpoint: &Endpoint,
+        repository: &str,
+        mount_from: &[String],
+        login: Option<&Login>,
+        options: &SessionOptions,
+    ) -> Result<Session, RegistryError> {
+        let tls = TlsSettings::for_endpoint(endpoint, options)?;
+        let http = tls.http_client(&endpoint.host)?;
+        let (scheme, ping) = ping(&http, endpoint).await?;
+        let mut scopes = vec![format!("repository:{repository}:pull,push")];
+        scopes.extend(
+            mount_from
+                .iter()
+                .filter(|r| r.as_str() != repository)
+                .map(|r| format!("repository:{r}:pull")),
+        );
+        let auth = authenticate(&http, endpoint, &ping, login, &scopes).await?;
+        let oci = tls.oci_client(&endpoint.host, scheme.clone())?;
+        Ok(Session {
+            endpoint: endpoint.clone(),
+            repository: repository.to_owned(),
+            oci,
+            auth,
+            is_anonymous: login.is_none(),
+            http,
+            base_url: base_url(&scheme, &endpoint.host),
         })
     }
 
@@ -268,14 +307,22 @@ fn classify_codes(
     }
 }
 
+/// `scheme://host`.
+pub(crate) fn base_url(protocol: &ClientProtocol, host: &str) -> String {
+    match protocol {
+        ClientProtocol::Http => format!("http://{host}"),
+        _ => format!("https://{host}"),
+    }
+}
+
 /// What the `/v2/` ping told us.
-struct Ping {
-    status: u16,
-    challenges: Vec<challenge::Challenge>,
+pub(crate) struct Ping {
+    pub status: u16,
+    pub challenges: Vec<challenge::Challenge>,
 }
 
 /// `GET /v2/` over HTTPS, or over plain HTTP for insecure endpoints whose HTTPS fails.
-async fn ping(
+pub(crate) async fn ping(
     http: &reqwest::Client,
     endpoint: &Endpoint,
 ) -> Result<(ClientProtocol, Ping), RegistryError> {
@@ -454,7 +501,7 @@ fn tls_failure_in_io<'a>(
 }
 
 /// Drops any user:password from a URL before it is shown.
-fn redact(url: &str) -> String {
+pub(crate) fn redact(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
         return url.to_owned();
     };
@@ -466,13 +513,16 @@ fn redact(url: &str) -> String {
 }
 
 /// TLS settings of one endpoint: verification and extra CAs.
-struct TlsSettings {
+pub(crate) struct TlsSettings {
     verify: bool,
     roots: Vec<Certificate>,
 }
 
 impl TlsSettings {
-    fn for_endpoint(endpoint: &Endpoint, options: &SessionOptions) -> Result<Self, RegistryError> {
+    pub fn for_endpoint(
+        endpoint: &Endpoint,
+        options: &SessionOptions,
+    ) -> Result<Self, RegistryError> {
         let verify = options.tls_verify && !endpoint.is_insecure;
         let mut roots = Vec::new();
         for dir in &options.certs_dirs {
@@ -484,7 +534,7 @@ impl TlsSettings {
         Ok(TlsSettings { verify, roots })
     }
 
-    fn http_client(&self, host: &str) -> Result<reqwest::Client, RegistryError> {
+    pub fn http_client(&self, host: &str) -> Result<reqwest::Client, RegistryError> {
         let mut builder = reqwest::Client::builder()
             .user_agent(USER_AGENT)
             .connect_timeout(CONNECT_TIMEOUT)

@@ -37,6 +37,9 @@ pub enum RuntimeError {
     /// The image store failed.
     #[error(transparent)]
     Store(#[from] container_store::StoreError),
+    /// Networking failed (bridge, veth, address, NAT, published ports).
+    #[error(transparent)]
+    Net(#[from] container_net::NetError),
     /// No container goes by that name or ID.
     #[error("no such container: {name}")]
     NotFound {

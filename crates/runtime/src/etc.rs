@@ -1,7 +1,7 @@
 //! The files Docker bind-mounts over the image's `/etc/hostname`, `/etc/hosts` and
 //! `/etc/resolv.conf`, so that they name this container and reach the host's DNS.
 
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv4Addr};
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
@@ -45,8 +45,6 @@ pub fn parse_add_host(text: &str, network: NetworkMode) -> Result<String> {
         .ok_or_else(|| invalid(format!("bad format for add-host: \"{text}\"")))?;
     let address = address.trim_start_matches('[').trim_end_matches(']');
     if address == HOST_GATEWAY {
-        // TODO: on a bridge network host-gateway is the bridge's address; only
-        // `host` (loopback reaches the host) and `none` exist yet
         if network == NetworkMode::None {
             return Err(invalid(
                 "host-gateway: with `--network none` the container cannot reach the host".into(),
@@ -91,13 +89,15 @@ pub fn parse_dns_search(text: &str) -> Result<String> {
     })
 }
 
-/// `/etc/hosts` with the `--add-host` entries after the container's own.
-pub fn hosts_with_extras(base: String, extra_hosts: &[String]) -> String {
+/// `/etc/hosts` with the `--add-host` entries after the container's own;
+/// `host-gateway` is `gateway` (the bridge's address, or loopback with the host's
+/// network).
+pub fn hosts_with_extras(base: String, extra_hosts: &[String], gateway: &str) -> String {
     let mut text = base;
     for entry in extra_hosts {
         let (name, address) = entry.split_once(':').unwrap_or((entry, ""));
         let address = if address == HOST_GATEWAY {
-            "127.0.0.1"
+            gateway
         } else {
             address
         };
@@ -148,12 +148,18 @@ pub fn resolv_conf_with(host_text: &str, network: NetworkMode, names: &NameConfi
     text
 }
 
-/// `/etc/hosts` for a container: loopback names and its own name. With the host's
-/// network, the host's file as it is.
-pub fn hosts(hostname: &str, network: NetworkMode, host_hosts: Option<&str>) -> String {
+/// `/etc/hosts` for a container: loopback names and its own name, at its address
+/// on a bridge (else 127.0.1.1). With the host's network, the host's file as it is.
+pub fn hosts(
+    hostname: &str,
+    network: NetworkMode,
+    host_hosts: Option<&str>,
+    address: Option<Ipv4Addr>,
+) -> String {
     if let (NetworkMode::Host, Some(text)) = (network, host_hosts) {
         return text.to_owned();
     }
+    let own = address.map_or_else(|| "127.0.1.1".to_owned(), |a| a.to_string());
     format!(
         "127.0.0.1\tlocalhost\n\
          ::1\tlocalhost ip6-localhost ip6-loopback\n\
@@ -161,7 +167,7 @@ pub fn hosts(hostname: &str, network: NetworkMode, host_hosts: Option<&str>) -> 
          ff00::0\tip6-mcastprefix\n\
          ff02::1\tip6-allnodes\n\
          ff02::2\tip6-allrouters\n\
-         127.0.1.1\t{hostname}\n"
+         {own}\t{hostname}\n"
     )
 }
 
@@ -201,21 +207,55 @@ fn is_loopback(address: &str) -> bool {
         .is_ok_and(|ip| ip.is_loopback())
 }
 
-/// Writes the three files into `dir` (the container's directory).
-pub(crate) fn write_files(
-    dir: &Path,
-    hostname: &str,
-    network: NetworkMode,
-    names: &NameConfig,
-) -> Result<()> {
+/// What a container's `/etc/hosts` says.
+pub(crate) struct HostsInput<'a> {
+    pub(crate) hostname: &'a str,
+    pub(crate) network: NetworkMode,
+    pub(crate) names: &'a NameConfig,
+    pub(crate) endpoint: Option<&'a container_net::Endpoint>,
+    /// Containers on the same user network, by name and address.
+    pub(crate) peers: &'a [(String, Ipv4Addr)],
+}
+
+/// The text of a container's `/etc/hosts`: its own names, the peers on its user
+/// network (so that they resolve each other by name), then `--add-host`.
+pub(crate) fn hosts_text(input: &HostsInput<'_>) -> String {
     let host_hosts = std::fs::read_to_string("/etc/hosts").ok();
+    let address = input.endpoint.map(|e| e.address);
+    let mut text = hosts(
+        input.hostname,
+        input.network,
+        host_hosts.as_deref(),
+        address,
+    );
+    for (name, address) in input.peers {
+        text.push_str(&format!("{address}\t{name}\n"));
+    }
+    let gateway = input
+        .endpoint
+        .map_or_else(|| "127.0.0.1".to_owned(), |e| e.gateway.to_string());
+    hosts_with_extras(text, &input.names.extra_hosts, &gateway)
+}
+
+/// Rewrites a running container's `/etc/hosts` in place: it is bind-mounted,
+/// so a renamed file would not be seen. One write, after truncation.
+pub(crate) fn rewrite_in_place(path: &Path, text: &str) -> Result<()> {
+    use std::io::Write as _;
+    let mut file = std::fs::File::options()
+        .write(true)
+        .truncate(true)
+        .open(path)
+        .map_err(RuntimeError::io("opening", path))?;
+    file.write_all(text.as_bytes())
+        .map_err(RuntimeError::io("writing", path))
+}
+
+/// Writes the three files into `dir` (the container's directory).
+pub(crate) fn write_files(dir: &Path, input: &HostsInput<'_>) -> Result<()> {
+    let (hostname, network, names) = (input.hostname, input.network, input.names);
     let host_resolv = std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default();
     fsutil::write_regenerated(&dir.join("hostname"), format!("{hostname}\n").as_bytes())?;
-    let hosts = hosts_with_extras(
-        hosts(hostname, network, host_hosts.as_deref()),
-        &names.extra_hosts,
-    );
-    fsutil::write_regenerated(&dir.join("hosts"), hosts.as_bytes())?;
+    fsutil::write_regenerated(&dir.join("hosts"), hosts_text(input).as_bytes())?;
     fsutil::write_regenerated(
         &dir.join("resolv.conf"),
         resolv_conf_with(&host_resolv, network, names).as_bytes(),
@@ -268,6 +308,7 @@ mod tests {
         let text = hosts_with_extras(
             "base\n".into(),
             &["db:10.0.0.5".into(), "gw:host-gateway".into()],
+            "127.0.0.1",
         );
         assert_eq!(text, "base\n10.0.0.5\tdb\n127.0.0.1\tgw\n");
     }
@@ -303,12 +344,19 @@ mod tests {
 
     #[test]
     fn hosts_name_the_container() {
-        let text = hosts("abc123", NetworkMode::None, Some("host file"));
+        let text = hosts("abc123", NetworkMode::None, Some("host file"), None);
         assert!(text.starts_with("127.0.0.1\tlocalhost\n"));
-        assert!(text.ends_with("\tabc123\n"));
+        assert!(text.ends_with("127.0.1.1\tabc123\n"));
         assert_eq!(
-            hosts("x", NetworkMode::Host, Some("host file")),
+            hosts("x", NetworkMode::Host, Some("host file"), None),
             "host file"
         );
+        let bridged = hosts(
+            "web",
+            NetworkMode::Bridge,
+            None,
+            Some(Ipv4Addr::new(10, 87, 0, 2)),
+        );
+        assert!(bridged.ends_with("10.87.0.2\tweb\n"), "{bridged}");
     }
 }

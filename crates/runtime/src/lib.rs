@@ -43,6 +43,7 @@ mod loopback;
 mod manage;
 pub mod monitor;
 pub mod mounts;
+pub mod networking;
 pub mod overlay;
 mod paths;
 pub mod protocol;

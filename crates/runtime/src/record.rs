@@ -54,6 +54,20 @@ pub enum NetworkMode {
     None,
     /// The host's network namespace.
     Host,
+    /// A namespace of its own on a bridge: the default network or a user network
+    /// ([`HostConfig::network_name`], see [`HostConfig::joined_network`]).
+    Bridge,
+}
+
+impl HostConfig {
+    /// The network's name as Docker shows it: `bridge`, `host`, `none` or a user
+    /// network's name.
+    pub fn joined_network(&self) -> &str {
+        match (self.network, &self.network_name) {
+            (NetworkMode::Bridge, Some(name)) => name,
+            (mode, _) => mode.as_str(),
+        }
+    }
 }
 
 impl NetworkMode {
@@ -62,6 +76,7 @@ impl NetworkMode {
         match self {
             NetworkMode::None => "none",
             NetworkMode::Host => "host",
+            NetworkMode::Bridge => "bridge",
         }
     }
 }
@@ -71,6 +86,13 @@ impl NetworkMode {
 pub struct HostConfig {
     /// Network namespace.
     pub network: NetworkMode,
+    /// The user network joined, for [`NetworkMode::Bridge`]; the default network
+    /// when absent.
+    #[serde(default)]
+    pub network_name: Option<String>,
+    /// `-p` and `-P`: the ports to publish.
+    #[serde(default)]
+    pub publish: Vec<container_net::PortSpec>,
     /// Remove the container when it exits (`--rm`).
     pub auto_remove: bool,
     /// When the monitor restarts it (`--restart`).
@@ -158,6 +180,12 @@ pub struct State {
     /// Whether the kernel's OOM killer killed a process of the last run.
     #[serde(default)]
     pub oom_killed: bool,
+    /// Its place on its network: allocated at its first start, released on removal.
+    #[serde(default)]
+    pub endpoint: Option<container_net::Endpoint>,
+    /// The host ports its monitor listens on while it runs.
+    #[serde(default)]
+    pub ports: Vec<container_net::PublishedPort>,
 }
 
 /// A process, identified so that a reused pid is not mistaken for it.

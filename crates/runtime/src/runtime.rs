@@ -36,6 +36,7 @@ pub struct Runtime {
     pub(crate) paths: Paths,
     pub(crate) records: Records,
     pub(crate) monitor_program: PathBuf,
+    pub(crate) network_config: container_net::NetworkConfig,
 }
 
 impl Runtime {
@@ -48,6 +49,7 @@ impl Runtime {
             paths,
             store,
             monitor_program: PathBuf::from("/proc/self/exe"),
+            network_config: container_net::NetworkConfig::default(),
         }
     }
 
@@ -190,6 +192,7 @@ impl Runtime {
         let _lock = self.records.lock()?;
         fsutil::remove_dir_all(&self.paths.container(id))?;
         self.store.release(id)?;
+        self.release_endpoint(record);
         tracing::debug!(%id, "container removed");
         Ok(())
     }

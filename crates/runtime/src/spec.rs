@@ -204,7 +204,7 @@ fn namespaces(network: NetworkMode) -> Result<Vec<oci_spec::runtime::LinuxNamesp
         LinuxNamespaceType::Ipc,
         LinuxNamespaceType::Pid,
     ];
-    if network == NetworkMode::None {
+    if network != NetworkMode::Host {
         kinds.push(LinuxNamespaceType::Network);
     }
     kinds

@@ -100,6 +100,7 @@ impl Runtime {
     fn prepare(&self, record: &ContainerRecord) -> Result<()> {
         let id = &record.id;
         teardown(&self.paths, id)?;
+        let record = &self.allocate_endpoint(record)?;
         let overlay = self.overlay_of(record)?;
         for dir in [
             &overlay.upper,
@@ -151,7 +152,9 @@ impl Runtime {
 
         let container_dir = self.paths.container(id);
         let host = &record.host;
-        etc::write_files(&container_dir, &config.hostname, host.network, &host.names)?;
+        let peers = crate::networking::starting_peers(&self.paths, record);
+        let hosts = crate::networking::hosts_input_for(record, &peers);
+        etc::write_files(&container_dir, &hosts)?;
         let input = SpecInput {
             id: id.clone(),
             rootfs: self.paths.rootfs(id),

@@ -8,6 +8,7 @@ use libcontainer::container::Container;
 
 use crate::error::{Result, RuntimeError};
 use crate::paths::Paths;
+use crate::record::Records;
 use crate::{cgroups, fsutil, overlay};
 
 /// Deletes the runtime library's state of the container (killing what is left of it),
@@ -15,10 +16,23 @@ use crate::{cgroups, fsutil, overlay};
 /// when an earlier one failed; the first failure is returned.
 pub fn teardown(paths: &Paths, id: &str) -> Result<()> {
     let deleted = delete_runtime_state(&paths.state(id), id);
+    let detached = detach(paths, id);
     let unmounted = overlay::unmount(&paths.rootfs(id));
     cgroups::remove(id);
     let removed = fsutil::remove_dir_all(&paths.run(id));
-    deleted.and(unmounted).and(removed)
+    deleted.and(detached).and(unmounted).and(removed)
+}
+
+/// Removes the container's veth (its namespace may already be gone with it), and
+/// the bridge after the last container.
+fn detach(paths: &Paths, id: &str) -> Result<()> {
+    let Some(record) = Records::new(paths).load(id)? else {
+        return Ok(());
+    };
+    match &record.state.endpoint {
+        Some(endpoint) => crate::networking::detach(paths, endpoint, &record),
+        None => Ok(()),
+    }
 }
 
 fn delete_runtime_state(state_root: &Path, id: &str) -> Result<()> {

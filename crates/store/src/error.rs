@@ -132,6 +132,12 @@ pub enum StoreError {
         /// The platforms the index offers.
         available: String,
     },
+    /// An archive given to `load` is not one we can read.
+    #[error("not a valid image archive: {reason}")]
+    InvalidArchive {
+        /// What is wrong.
+        reason: String,
+    },
     /// A background task died.
     #[error("internal task failed")]
     Task(#[source] tokio::task::JoinError),

@@ -57,6 +57,30 @@ pub(crate) fn commit_all(layers: &Path, unpacked: Vec<crate::pull::Unpacked>) ->
     fsutil::sync_parent(&layer_dir(layers, &unpacked[0].chain_id))
 }
 
+/// Moves layers unpacked outside a pull into place, as [`commit_all`] does: one
+/// sync, then each record and rename, bottom first. A layer that another command
+/// completed meanwhile keeps its directory; ours is dropped.
+pub(crate) fn commit_unpacked(
+    layers: &Path,
+    unpacked: Vec<(PathBuf, String, LayerRecord)>,
+) -> Result<()> {
+    if unpacked.is_empty() {
+        return Ok(());
+    }
+    let handle = std::fs::File::open(layers).map_err(StoreError::io("opening", layers))?;
+    rustix::fs::syncfs(&handle).map_err(|e| StoreError::io("syncing", layers)(e.into()))?;
+    for (temp, chain_id, record) in &unpacked {
+        if is_complete(layers, chain_id) {
+            let _ = std::fs::remove_dir_all(temp);
+            continue;
+        }
+        let dir = layer_dir(layers, chain_id);
+        fsutil::write_json(&record_path(layers, chain_id), record)?;
+        std::fs::rename(temp, &dir).map_err(StoreError::io("renaming", &dir))?;
+    }
+    fsutil::sync_parent(&layer_dir(layers, &unpacked[0].1))
+}
+
 /// Deletes an unpacked layer; returns the bytes it held.
 pub(crate) fn remove(layers: &Path, chain_id: &str) -> Result<u64> {
     let size = read_record(layers, chain_id).map_or(0, |r| r.size);

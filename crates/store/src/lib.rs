@@ -25,6 +25,7 @@
 
 #![warn(missing_docs)]
 
+mod archive;
 mod build_cache;
 mod catalog;
 mod commit;
@@ -37,15 +38,19 @@ mod layers;
 mod layout;
 mod lock;
 mod pull;
+mod push;
+mod sources;
 
 use std::path::{Path, PathBuf};
 
+pub use archive::{ArchiveFormat, Loaded};
 pub use catalog::{DiskUsage, PruneReport, Removal};
 pub use commit::NewLayer;
 pub use error::{Result, StoreError};
 pub use image::{History, Image, ImageConfig, RootFs, chain_ids, short_id};
 pub use layout::REF_NAME;
 pub use pull::{LayerStatus, PullEvent, PullOptions, Pulled, RegistryAccess};
+pub use push::{PushEvent, PushStatus, Pushed};
 
 /// The store format this release reads and writes.
 pub const FORMAT_VERSION: &str = "1";

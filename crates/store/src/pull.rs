@@ -177,7 +177,12 @@ impl Store {
         if let Some(index) = &index {
             self.layout.write_blob(&index.digest, &index.bytes)?;
         }
-        self.finish(reference, &top, manifest_digest).await
+        let pulled = self.finish(reference, &top, manifest_digest).await?;
+        let mut blobs = vec![config_digest];
+        blobs.extend(manifest.layers().iter().map(|l| l.digest().to_string()));
+        let repository = format!("{}/{}", reference.domain(), reference.path());
+        self.record_sources(&repository, &blobs)?;
+        Ok(pulled)
     }
 
     /// Tags the pulled image and loads it back.
@@ -328,8 +333,14 @@ async fn resolve(
         };
         let login = access.credentials.for_registry(login_for);
         let attempt = async {
-            let session =
-                Session::open(&endpoint, reference.path(), login, false, &access.options).await?;
+            let session = Session::open(
+                &endpoint,
+                reference.path(),
+                login.as_ref(),
+                false,
+                &access.options,
+            )
+            .await?;
             let manifest = session.manifest(tag_or_digest).await?;
             Ok::<_, RegistryError>((session, manifest))
         };

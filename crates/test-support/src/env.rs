@@ -6,6 +6,7 @@ use std::process::Command;
 
 use tempfile::TempDir;
 
+use crate::network::NetworkSlot;
 use crate::output::{Output, run};
 
 /// Variables from the developer's shell that must not reach the binary under test.
@@ -25,8 +26,11 @@ pub struct TestEnv {
     pub root: TempDir,
     /// `HOME` for the binary; `DOCKER_CONFIG` is `<home>/.docker`.
     pub home: TempDir,
-    /// The `CONTAINER_CONFIG` file (written by [`TestEnv::write_config`]; absent before).
+    /// The `CONTAINER_CONFIG` file: the environment's `[network]` table, and what
+    /// [`TestEnv::write_config`] adds.
     pub config_path: PathBuf,
+    /// The bridge and subnets of this environment alone.
+    pub network: NetworkSlot,
 }
 
 impl TestEnv {
@@ -34,16 +38,25 @@ impl TestEnv {
         let root = scratch_dir("container-root-");
         let home = scratch_dir("container-home-");
         let config_path = home.path().join("container.toml");
-        TestEnv {
+        let env = TestEnv {
             root,
             home,
             config_path,
-        }
+            network: NetworkSlot::take(),
+        };
+        env.write_config("");
+        env
     }
 
-    /// Writes the tool config (TOML) for this test, verbatim.
+    /// Writes the tool config (TOML) for this test: `toml`, then this
+    /// environment's `[network]` table unless `toml` has its own.
     pub fn write_config(&self, toml: &str) {
-        fs::write(&self.config_path, toml)
+        let mut text = toml.to_owned();
+        if !toml.lines().any(|l| l.trim() == "[network]") {
+            text.push('\n');
+            text.push_str(&self.network.config_toml());
+        }
+        fs::write(&self.config_path, text)
             .unwrap_or_else(|e| panic!("cannot write {}: {e}", self.config_path.display()));
     }
 
@@ -88,6 +101,7 @@ impl Default for TestEnv {
 impl Drop for TestEnv {
     fn drop(&mut self) {
         crate::containers::stop_under(self.root.path());
+        crate::network::remove_networks(self.root.path(), &self.network.bridge());
         crate::mounts::unmount_under(self.root.path());
         crate::mounts::unmount_under(self.home.path());
     }

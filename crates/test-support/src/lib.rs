@@ -17,6 +17,7 @@ mod env;
 mod fixtures;
 pub mod http;
 mod mounts;
+pub mod network;
 mod output;
 mod port;
 mod registry;

@@ -4,6 +4,7 @@ use std::io::Write as _;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
+use container_net::PortSpec;
 use container_reference::Reference;
 use container_registry::Platform;
 use container_runtime::config::{parse_env_file, resolve_env};
@@ -54,21 +55,61 @@ pub fn create(
         .args
         .split_first()
         .expect("clap requires the image argument");
-    let create_options = CreateOptions {
+    let (network, network_name) = network(runtime, &options.network)?;
+    let mut create_options = CreateOptions {
         name: options.name.clone(),
         config: user_config(options, command)?,
         host: HostConfig {
             restart_policy,
             mounts: super::mounts::from_flags(options)?,
-            ..super::host_config::host_config(
-                &options.host,
-                network(&options.network)?,
-                options.rm,
-            )?
+            network_name,
+            ..super::host_config::host_config(&options.host, network, options.rm)?
         },
     };
+    let mut publish = Vec::new();
+    for value in &options.publish {
+        publish.extend(container_net::publish::parse(value)?);
+    }
     let image = image(context, runtime, options, image_name)?;
+    if options.publish_all {
+        publish.extend(exposed_ports(&image, &publish));
+    }
+    if !publish.is_empty() && network != NetworkMode::Bridge {
+        writeln!(
+            std::io::stderr(),
+            "WARNING: Published ports are discarded when using {} network mode",
+            network.as_str()
+        )?;
+        publish.clear();
+    }
+    create_options.host.publish = publish;
     Ok(runtime.create(&image, image_name, &create_options)?)
+}
+
+/// `-P`: the image's `ExposedPorts` not published by `-p`, on ephemeral host ports.
+fn exposed_ports(image: &Image, published: &[PortSpec]) -> Vec<PortSpec> {
+    let exposed = image
+        .config
+        .config
+        .as_ref()
+        .and_then(|c| c.get("ExposedPorts"))
+        .and_then(|e| e.as_object());
+    let mut keys: Vec<&String> = exposed.map(|e| e.keys().collect()).unwrap_or_default();
+    keys.sort();
+    keys.into_iter()
+        .filter_map(|key| container_net::publish::parse_exposed(key))
+        .filter(|(port, protocol)| {
+            !published
+                .iter()
+                .any(|p| p.container_port == *port && p.protocol == *protocol)
+        })
+        .map(|(container_port, protocol)| PortSpec {
+            container_port,
+            protocol,
+            host_ip: None,
+            host_ports: None,
+        })
+        .collect()
 }
 
 fn user_config(options: &ContainerOptions, command: &[String]) -> anyhow::Result<UserConfig> {
@@ -102,14 +143,20 @@ fn user_config(options: &ContainerOptions, command: &[String]) -> anyhow::Result
     })
 }
 
-fn network(name: &str) -> anyhow::Result<NetworkMode> {
+/// `--network`: a mode, or a user network (which must exist).
+fn network(runtime: &Runtime, name: &str) -> anyhow::Result<(NetworkMode, Option<String>)> {
     match name {
-        "none" => Ok(NetworkMode::None),
-        "host" => Ok(NetworkMode::Host),
-        other => Err(RuntimeError::Unsupported {
-            what: format!("network `{other}` (use `none` or `host`)"),
+        "none" => Ok((NetworkMode::None, None)),
+        "host" => Ok((NetworkMode::Host, None)),
+        "bridge" | "default" => Ok((NetworkMode::Bridge, None)),
+        other if other.starts_with("container:") => Err(RuntimeError::Unsupported {
+            what: format!("network `{other}` (sharing another container's network)"),
         }
         .into()),
+        other => {
+            let network = runtime.networks().get(other)?;
+            Ok((NetworkMode::Bridge, Some(network.name)))
+        }
     }
 }
 

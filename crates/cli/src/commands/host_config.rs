@@ -28,9 +28,12 @@ pub fn host_config(
         group_add: options.group_add.clone(),
         init: options.init,
         stop_timeout: options.stop_timeout,
-        // Set by the caller: the policy is checked against `--rm`, mounts have flags of their own.
+        // Set by the caller: the policy is checked against `--rm`, mounts and
+        // networks have flags of their own.
         restart_policy: Default::default(),
         mounts: Vec::new(),
+        network_name: None,
+        publish: Vec::new(),
     })
 }
 

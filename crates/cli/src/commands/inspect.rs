@@ -95,7 +95,9 @@ fn container_json(runtime: &Runtime, record: &ContainerRecord) -> Value {
         "Driver": "overlay",
         "Platform": "linux",
         "HostConfig": {
-            "NetworkMode": record.host.network.as_str(),
+            "NetworkMode": record.host.joined_network(),
+            "PortBindings": port_bindings(record),
+            "PublishAllPorts": false,
             "AutoRemove": record.host.auto_remove,
             "RestartPolicy": {
                 "Name": record.host.restart_policy.name.as_str(),
@@ -121,7 +123,7 @@ fn container_json(runtime: &Runtime, record: &ContainerRecord) -> Value {
             "Labels": config.labels,
             "StopSignal": config.stop_signal,
         },
-        "NetworkSettings": { "Networks": { record.host.network.as_str(): {} } },
+        "NetworkSettings": network_settings(record),
     });
     extend(&mut value["HostConfig"], host_settings_json(&record.host));
     super::mounts::add_to_inspect(&mut value, runtime, record);
@@ -129,6 +131,80 @@ fn container_json(runtime: &Runtime, record: &ContainerRecord) -> Value {
         value["Config"]["StopTimeout"] = json!(timeout);
     }
     value
+}
+
+/// `HostConfig.PortBindings`: what `-p` and `-P` asked for.
+fn port_bindings(record: &ContainerRecord) -> Value {
+    let mut bindings = serde_json::Map::new();
+    for spec in &record.host.publish {
+        let host_port = match spec.host_ports {
+            Some((start, end)) if start == end => start.to_string(),
+            Some((start, end)) => format!("{start}-{end}"),
+            None => String::new(),
+        };
+        let host_ip = spec.host_ip.map(|ip| ip.to_string()).unwrap_or_default();
+        let entry = bindings.entry(spec.port_key()).or_insert_with(|| json!([]));
+        if let Some(list) = entry.as_array_mut() {
+            list.push(json!({"HostIp": host_ip, "HostPort": host_port}));
+        }
+    }
+    Value::Object(bindings)
+}
+
+/// Docker's `NetworkSettings`: the address, the ports, and per network the
+/// endpoint; plus, for each published port nothing answers on, why.
+fn network_settings(record: &ContainerRecord) -> Value {
+    let is_running = record.is_running();
+    let mut ports = serde_json::Map::new();
+    let mut diagnostics = serde_json::Map::new();
+    for spec in &record.host.publish {
+        ports.entry(spec.port_key()).or_insert(Value::Null);
+    }
+    if is_running {
+        for port in &record.state.ports {
+            let addresses = port
+                .host_addresses()
+                .into_iter()
+                .map(|(ip, host_port)| json!({"HostIp": ip, "HostPort": host_port}));
+            let entry = ports.entry(port.port_key()).or_insert(Value::Null);
+            if !entry.is_array() {
+                *entry = json!([]);
+            }
+            if let Some(list) = entry.as_array_mut() {
+                list.extend(addresses);
+            }
+            let status = super::port::status(record, port);
+            if !status.is_listening() {
+                diagnostics.insert(port.port_key(), json!(status.explain(&port.port_key())));
+            }
+        }
+    }
+    let endpoint = record.state.endpoint.as_ref().filter(|_| is_running);
+    let address = endpoint.map(|e| e.address.to_string()).unwrap_or_default();
+    let gateway = endpoint.map(|e| e.gateway.to_string()).unwrap_or_default();
+    let prefix = endpoint.map_or(0, |e| e.subnet.prefix());
+    let mac = endpoint.map(|e| e.mac.clone()).unwrap_or_default();
+    let network = json!({
+        "NetworkID": record.state.endpoint.as_ref().map(|e| e.network_id.clone()).unwrap_or_default(),
+        "EndpointID": "",
+        "Gateway": gateway,
+        "IPAddress": address,
+        "IPPrefixLen": prefix,
+        "MacAddress": mac,
+        "Aliases": [record.name.clone()],
+    });
+    let mut settings = json!({
+        "IPAddress": address,
+        "IPPrefixLen": prefix,
+        "Gateway": gateway,
+        "MacAddress": mac,
+        "Ports": ports,
+        "Networks": { record.host.joined_network(): network },
+    });
+    if !diagnostics.is_empty() {
+        settings["PortDiagnostics"] = Value::Object(diagnostics);
+    }
+    settings
 }
 
 /// Adds the keys of `more` (an object) to `object`.

@@ -1,5 +1,6 @@
 //! One file per command: parse, call one library function, render.
 
+mod archive;
 mod attach;
 pub mod build;
 mod completion;
@@ -12,13 +13,17 @@ mod host_config;
 mod images;
 mod inspect;
 mod kill;
+mod login;
 mod logs;
 mod manage;
 mod monitor;
 mod mounts;
+pub mod network;
+pub mod port;
 mod prune;
 mod ps;
 mod pull;
+mod push;
 mod rm;
 mod rmi;
 mod run;
@@ -66,6 +71,13 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Builder(command) => build::builder(&context, command),
         Command::Pull(args) | Command::Image(ImageCommand::Pull(args)) => pull::run(&context, args),
+        Command::Push(args) | Command::Image(ImageCommand::Push(args)) => push::run(&context, args),
+        Command::Save(args) | Command::Image(ImageCommand::Save(args)) => {
+            archive::save(&context, args)
+        }
+        Command::Load(args) | Command::Image(ImageCommand::Load(args)) => {
+            archive::load(&context, args)
+        }
         Command::Images(args) | Command::Image(ImageCommand::Images(args)) => {
             images::run(&context, args)
         }
@@ -78,8 +90,13 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             history::run(&context, args)
         }
         Command::Image(ImageCommand::Prune(args)) => prune::run(&context, args),
+        Command::Login(args) => login::login(&context, args),
+        Command::Logout(args) => login::logout(args),
+        Command::Registry(command) => login::registry(&context, command),
         Command::System(command) => system::run(&context, command),
         Command::Volume(command) => volume::run(&context, command),
+        Command::Network(command) => network::run(&context, command),
+        Command::Port(args) => port::run(&context, args),
         Command::Completion(args) => completion::run(args),
         Command::Info(args) => system::info(&context, args),
         Command::Version(args) => system::version(args),

@@ -73,7 +73,7 @@ fn table(records: &[ContainerRecord], no_trunc: bool) -> Table {
             command(record, no_trunc),
             human_since(Some(&record.created)),
             status(record),
-            String::new(),
+            ports(record),
             record.name.clone(),
         ]);
     }
@@ -137,6 +137,15 @@ fn status(record: &ContainerRecord) -> String {
     }
 }
 
+/// `0.0.0.0:8080->80/tcp, [::]:8080->80/tcp` for a running container's ports.
+fn ports(record: &ContainerRecord) -> String {
+    if !record.is_running() {
+        return String::new();
+    }
+    let shown: Vec<String> = record.state.ports.iter().map(|p| p.display_ps()).collect();
+    shown.join(", ")
+}
+
 /// The fields of Docker's `ps --format`.
 fn to_json(record: &ContainerRecord, no_trunc: bool) -> Value {
     let labels: Vec<String> = record
@@ -154,8 +163,8 @@ fn to_json(record: &ContainerRecord, no_trunc: bool) -> Value {
         "LocalVolumes": "0",
         "Mounts": "",
         "Names": record.name,
-        "Networks": record.host.network.as_str(),
-        "Ports": "",
+        "Networks": record.host.joined_network(),
+        "Ports": ports(record),
         "RunningFor": human_since(Some(&record.created)),
         "Size": "0B",
         "State": record.docker_status(),

@@ -140,7 +140,7 @@ fn label(field: &str, labels: &[(&str, &str)]) -> String {
         return (*label).to_owned();
     }
     let mut label = String::new();
-    for (i, c) in field.chars().enumerate() {
+    for (i, c) in field.char_indices() {
         if i > 0 && c.is_uppercase() && !field[..i].ends_with(|p: char| p.is_uppercase()) {
             label.push(' ');
         }

@@ -28,6 +28,18 @@ pub(crate) struct Events {
     log_path: Option<PathBuf>,
     listener: UnixListener,
     first_client: Option<(UnixStream, Request)>,
+    /// Published ports to serve.
+    pub(crate) proxy: Option<Proxy>,
+}
+
+/// A container's published ports: the host's sockets, and where they lead.
+pub(crate) struct Proxy {
+    pub(crate) listeners: container_net::proxy::Listeners,
+    pub(crate) connector: container_net::proxy::Connector,
+    /// The container's address.
+    pub(crate) address: std::net::Ipv4Addr,
+    /// Its init process, whose `/proc/<pid>/net` tells what listens.
+    pub(crate) pid: i32,
 }
 
 impl Events {
@@ -41,6 +53,7 @@ impl Events {
             log_path,
             listener,
             first_client,
+            proxy: None,
         }
     }
 
@@ -63,12 +76,15 @@ impl Events {
         runtime.block_on(self.serve(pid, io, finish))
     }
 
-    async fn serve(self, pid: i32, io: ProcessIo, finish: impl FnOnce(i32)) -> Result<()> {
+    async fn serve(mut self, pid: i32, io: ProcessIo, finish: impl FnOnce(i32)) -> Result<()> {
         // Registered before anything else, so the exit of a short-lived process is not
         // missed; a first reap below catches one that ended already.
         let mut sigchld =
             signal(SignalKind::child()).map_err(RuntimeError::system("watching SIGCHLD"))?;
         let log = self.log_path.as_deref().map(LogWriter::open).transpose()?;
+        if let Some(proxy) = self.proxy.take() {
+            serve_proxy(proxy, log.clone())?;
+        }
         let (hub, outputs) = match io {
             ProcessIo::Pipes {
                 stdout,
@@ -115,6 +131,53 @@ impl Events {
 }
 
 type Outputs = Vec<tokio::task::JoinHandle<()>>;
+
+/// How often the same published port's warning may be logged.
+const WARNING_INTERVAL: Duration = Duration::from_secs(10);
+
+/// Serves the published ports. A connection that finds nothing listening leaves
+/// a warning in the container's log saying why (see [`container_net::listen`]).
+fn serve_proxy(proxy: Proxy, log: Option<LogWriter>) -> Result<()> {
+    let Proxy {
+        listeners,
+        connector,
+        address,
+        pid,
+    } = proxy;
+    let last_warned = std::sync::Mutex::new(std::collections::HashMap::new());
+    let on_refused = move |port: &container_net::PublishedPort| {
+        let key = port.port_key();
+        let now = std::time::Instant::now();
+        {
+            let mut last = last_warned
+                .lock()
+                .expect("no task panics holding the warnings");
+            if last
+                .get(&key)
+                .is_some_and(|t: &std::time::Instant| now - *t < WARNING_INTERVAL)
+            {
+                return;
+            }
+            last.insert(key.clone(), now);
+        }
+        let diagnosis = crate::networking::diagnose(pid, address, port);
+        let line = format!(
+            "warning: a connection to published port {} found nothing listening: {}\n",
+            port.display_ps(),
+            diagnosis.explain(&key)
+        );
+        if let Some(log) = &log {
+            log.warn(&line);
+        }
+    };
+    container_net::proxy::serve(
+        listeners,
+        connector,
+        address,
+        std::sync::Arc::new(on_refused),
+    )
+    .map_err(RuntimeError::system("serving published ports"))
+}
 
 fn serve_pipes(
     pid: i32,

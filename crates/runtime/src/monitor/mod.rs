@@ -30,9 +30,10 @@ use std::time::Duration;
 use crate::error::{Result, RuntimeError};
 use crate::paths::Paths;
 use crate::protocol::{self, Request};
-use crate::record::{ContainerRecord, ProcessId, Records, Status};
+use crate::record::{ContainerRecord, NetworkMode, ProcessId, Records, Status};
 use crate::teardown::teardown;
 use crate::{fsutil, ids};
+use container_net::proxy::{Connector, Listeners};
 
 pub(crate) use create::Created;
 pub use exec::run_exec_monitor;
@@ -118,6 +119,31 @@ struct Monitor {
     created: Created,
     listener: UnixListener,
     first_client: Option<(UnixStream, Request)>,
+    proxy: Option<events::Proxy>,
+}
+
+/// The published ports of a bridged container, with a connector in its network
+/// namespace.
+fn proxy(
+    record: &ContainerRecord,
+    pid: i32,
+    listeners: Listeners,
+) -> Result<Option<events::Proxy>> {
+    let Some(endpoint) = &record.state.endpoint else {
+        return Ok(None);
+    };
+    if listeners.is_empty() {
+        return Ok(None);
+    }
+    let path = format!("/proc/{pid}/ns/net");
+    let namespace = std::fs::File::open(&path).map_err(RuntimeError::io("opening", &path))?;
+    let connector = Connector::new(namespace.into())?;
+    Ok(Some(events::Proxy {
+        listeners,
+        connector,
+        address: endpoint.address,
+        pid,
+    }))
 }
 
 impl Monitor {
@@ -127,10 +153,21 @@ impl Monitor {
         wait_for_attach: bool,
         report: &mut Report,
     ) -> Result<Monitor> {
+        // Published ports are bound first: a port in use fails the start before
+        // anything is created.
+        let listeners = Listeners::bind(&record.host.publish)?;
         let created = Created::new(paths, record)?;
-        if record.host.network == crate::record::NetworkMode::None {
-            crate::loopback::bring_up(created.pid)?;
-        }
+        let proxy = match record.host.network {
+            NetworkMode::None => {
+                crate::loopback::bring_up(created.pid)?;
+                None
+            }
+            NetworkMode::Host => None,
+            NetworkMode::Bridge => {
+                crate::networking::attach(paths, record, created.pid)?;
+                proxy(record, created.pid, listeners)?
+            }
+        };
         let listener = bind(&paths.socket(&record.id))?;
         let first_client = match wait_for_attach {
             true => {
@@ -146,6 +183,7 @@ impl Monitor {
             created,
             listener,
             first_client,
+            proxy,
         })
     }
 
@@ -163,7 +201,13 @@ impl Monitor {
             return Err(error);
         }
         let pid = self.created.pid;
+        let ports = self
+            .proxy
+            .as_ref()
+            .map(|p| p.listeners.published())
+            .unwrap_or_default();
         self.records.update_state(&id, |r| {
+            r.state.ports = ports;
             r.state.status = Status::Running;
             r.state.pid = Some(pid);
             r.state.exit_code = None;
@@ -177,7 +221,8 @@ impl Monitor {
         report.close();
 
         let started = std::time::Instant::now();
-        let events = events::Events::new(log_path, self.listener, self.first_client);
+        let mut events = events::Events::new(log_path, self.listener, self.first_client);
+        events.proxy = self.proxy;
         let finish = |code| finish(&self.paths, &self.records, &self.record, code);
         events.run(pid, self.created.into_io(), finish)?;
         crate::restart::after_exit(&self.paths, &id, started.elapsed());
@@ -197,6 +242,7 @@ fn finish(paths: &Paths, records: &Records, record: &ContainerRecord, code: i32)
         r.state.oom_killed = oom_killed;
         r.state.pid = None;
         r.state.monitor = None;
+        r.state.ports.clear();
         r.state.finished_at = Some(fsutil::now_rfc3339());
     });
     if let Err(error) = teardown(paths, id) {

@@ -28,6 +28,11 @@ impl LogWriter {
         Ok(LogWriter(Arc::new(Mutex::new(file))))
     }
 
+    /// A line of ours, on the container's stderr stream.
+    pub(crate) fn warn(&self, line: &str) {
+        self.write(line.as_bytes(), Stream::Stderr, &fsutil::now_rfc3339());
+    }
+
     fn write(&self, bytes: &[u8], stream: Stream, time: &str) {
         let line = logs::encode(bytes, stream, time);
         let mut file = self.0.lock().expect("no task panics while writing the log");

@@ -1,0 +1,398 @@
+//! Networking on real containers: the default bridge with NAT, published ports in
+//! every form (TCP and UDP, loopback and the machine's other addresses), user
+//! networks where containers find each other by name, why a published port does
+//! not answer, and nothing of ours left on the host afterwards.
+//!
+//! Traffic goes only to 127.0.0.0/8, to the test's containers, and to network
+//! namespaces the test makes ([`Namespace`]), which stand in for the machine's
+//! other addresses and for servers outside.
+
+mod common;
+
+use std::io::{Read as _, Write as _};
+use std::net::{TcpStream, UdpSocket};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use common::{busybox_env, container, inspect};
+use container_test_support::TestEnv;
+
+/// Whether any link, address or rule of `env`'s networks is on the host.
+fn leftovers(env: &TestEnv) -> Vec<String> {
+    let bridge = env.network.bridge();
+    let mut found = Vec::new();
+    let links = command_output("ip", &["-o", "link"]);
+    for line in links.lines() {
+        if line.contains(&bridge) || line.contains("br-") && line.contains(": br-") {
+            found.push(line.to_owned());
+        }
+    }
+    for table in ["nat", "filter"] {
+        let rules = command_output("iptables", &["-w", "-t", table, "-S"]);
+        found.extend(
+            rules
+                .lines()
+                .filter(|l| l.contains(&format!("CTR-{bridge}")))
+                .map(str::to_owned),
+        );
+    }
+    found
+}
+
+fn command_output(program: &str, args: &[&str]) -> String {
+    let output = Command::new(program).args(args).output().expect("runs");
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn sh(script: &str) {
+    let status = Command::new("sh")
+        .args(["-c", script])
+        .status()
+        .expect("sh runs");
+    assert!(status.success(), "{script}");
+}
+
+/// A network namespace with a veth to the host: `host_address` on the host's
+/// end, `address` inside. Removed on Drop.
+struct Namespace {
+    name: String,
+    host_link: String,
+    host_address: String,
+    address: String,
+}
+
+impl Namespace {
+    /// The `/30` at `10.202.<slot>.<4n>` is ours alone.
+    fn new(env: &TestEnv, n: u8) -> Namespace {
+        let slot = env.network.bridge().trim_start_matches("ctest").to_owned();
+        let name = format!("ctns{slot}x{n}");
+        let host_link = format!("ctv{slot}x{n}");
+        let base = 4 * n;
+        let host_address = format!("10.202.{slot}.{}", base + 1);
+        let address = format!("10.202.{slot}.{}", base + 2);
+        let namespace = Namespace {
+            name,
+            host_link,
+            host_address,
+            address,
+        };
+        namespace.remove();
+        let Namespace {
+            name,
+            host_link,
+            host_address,
+            address,
+        } = &namespace;
+        sh(&format!(
+            "ip netns add {name} && ip link add {host_link} type veth peer name {host_link}p && \
+             ip link set {host_link}p netns {name} && \
+             ip addr add {host_address}/30 dev {host_link} && ip link set {host_link} up && \
+             ip -n {name} addr add {address}/30 dev {host_link}p && \
+             ip -n {name} link set {host_link}p up && ip -n {name} link set lo up && \
+             ip -n {name} route add default via {host_address}"
+        ));
+        namespace
+    }
+
+    /// Runs `script` inside, in the background; its output goes to `log`.
+    fn spawn(&self, script: &str) -> std::process::Child {
+        Command::new("ip")
+            .args(["netns", "exec", &self.name, "sh", "-c", script])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("ip netns exec runs")
+    }
+
+    /// Runs `script` inside and returns its stdout.
+    fn run(&self, script: &str) -> String {
+        let output = Command::new("ip")
+            .args(["netns", "exec", &self.name, "sh", "-c", script])
+            .output()
+            .expect("ip netns exec runs");
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    }
+
+    fn remove(&self) {
+        let _ = Command::new("ip")
+            .args(["netns", "del", &self.name])
+            .output();
+        let _ = Command::new("ip")
+            .args(["link", "del", &self.host_link])
+            .output();
+    }
+}
+
+impl Drop for Namespace {
+    fn drop(&mut self) {
+        self.remove();
+    }
+}
+
+/// An HTTP GET of `/` at `address`, retried until `limit`: the body.
+fn http_get(address: &str, limit: Duration) -> String {
+    let deadline = Instant::now() + limit;
+    loop {
+        match try_http_get(address) {
+            Ok(body) if body.starts_with("HTTP/1.") => return body,
+            result if Instant::now() >= deadline => panic!("GET {address}: {result:?}"),
+            _ => std::thread::sleep(Duration::from_millis(50)),
+        }
+    }
+}
+
+fn try_http_get(address: &str) -> std::io::Result<String> {
+    let mut stream = TcpStream::connect(address)?;
+    stream.set_read_timeout(Some(Duration::from_secs(5)))?;
+    stream.write_all(b"GET / HTTP/1.0\r\nHost: test\r\n\r\n")?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response)?;
+    Ok(response)
+}
+
+/// Runs busybox's httpd in a detached container, serving `index.html` with `body`.
+fn web_server(env: &TestEnv, name: &str, publish: &[&str], body: &str) {
+    let script =
+        format!("mkdir -p /www && echo {body} > /www/index.html && exec httpd -f -p 80 -h /www");
+    let mut args = vec!["run", "-d", "--name", name];
+    for p in publish {
+        args.extend(["-p", p]);
+    }
+    args.extend(["busybox", "sh", "-c", &script]);
+    container(env, &args).success();
+}
+
+fn host_port(env: &TestEnv, name: &str, port: &str) -> u16 {
+    let output = container(env, &["port", name, port]);
+    let line = output
+        .success()
+        .stdout
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    line.rsplit(':')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap_or_else(|_| panic!("{output}"))
+}
+
+#[test]
+fn the_default_network_gives_an_address_hosts_files_and_nat() {
+    let (_registry, env) = busybox_env();
+    let outside = Namespace::new(&env, 0);
+    let mut server = outside.spawn("echo from-outside | busybox nc -l -p 7000");
+
+    container(
+        &env,
+        &[
+            "run",
+            "-d",
+            "--name",
+            "web",
+            "--hostname",
+            "webhost",
+            "busybox",
+            "sleep",
+            "60",
+        ],
+    )
+    .success();
+    let settings = &inspect(&env, "web")["NetworkSettings"];
+    let address = settings["IPAddress"].as_str().unwrap().to_owned();
+    assert!(
+        address.starts_with(&env.network.subnet().replace(".0/24", ".")),
+        "{settings}"
+    );
+    assert_eq!(
+        settings["Networks"]["bridge"]["IPAddress"],
+        address.as_str()
+    );
+
+    let exec = |script: &str| container(&env, &["exec", "web", "sh", "-c", script]);
+    let hosts = exec("cat /etc/hosts");
+    assert!(
+        hosts
+            .success()
+            .stdout
+            .contains(&format!("{address}\twebhost")),
+        "{hosts}"
+    );
+    assert_eq!(exec("cat /etc/hostname").success().stdout, "webhost\n");
+    let route = exec("ip route");
+    assert!(route.success().stdout.contains("default via"), "{route}");
+
+    // Out through NAT: the server outside sees the host's address, not the
+    // container's, and needs no route back to the container's subnet.
+    let connect = format!(
+        "for i in $(seq 50); do nc {} 7000 </dev/null && exit 0; sleep 0.1; done; exit 1",
+        outside.address
+    );
+    assert_eq!(exec(&connect).success().stdout, "from-outside\n");
+    let _ = server.kill();
+    let _ = server.wait();
+
+    container(&env, &["rm", "-f", "web"]).success();
+    assert_eq!(leftovers(&env), Vec::<String>::new());
+}
+
+#[test]
+fn published_ports_answer_in_every_form() {
+    let (_registry, env) = busybox_env();
+    let port = free_port();
+    let range_start = free_port();
+    web_server(
+        &env,
+        "web",
+        &[
+            &format!("{port}:80"),
+            "80",
+            &format!("127.0.0.1::80/tcp"),
+            &format!("{range_start}-{}:80", range_start + 1),
+        ],
+        "hello-web",
+    );
+    let response = http_get(&format!("127.0.0.1:{port}"), Duration::from_secs(10));
+    assert!(response.contains("hello-web"), "{response}");
+
+    let listing = container(&env, &["port", "web"]);
+    let text = listing.success().stdout.clone();
+    assert!(
+        text.contains(&format!("80/tcp -> 0.0.0.0:{port}")),
+        "{listing}"
+    );
+    assert!(
+        text.contains(&format!("80/tcp -> [::]:{port}")),
+        "{listing}"
+    );
+    assert!(text.contains("listening"), "{listing}");
+    let lines: Vec<&str> = text.lines().collect();
+    // Every address twice (IPv4 and IPv6), loopback once: 2 + 2 + 1 + 2.
+    assert_eq!(lines.len(), 7, "{listing}");
+    for line in &lines {
+        let address = line
+            .split(" -> ")
+            .nth(1)
+            .unwrap()
+            .split_whitespace()
+            .next()
+            .unwrap();
+        let address = address
+            .replace("0.0.0.0", "127.0.0.1")
+            .replace("[::]", "[::1]");
+        let response = http_get(&address, Duration::from_secs(5));
+        assert!(response.contains("hello-web"), "{address}: {response}");
+    }
+    let ps = container(&env, &["ps", "--format", "{{.Ports}}"]);
+    assert!(
+        ps.success()
+            .stdout
+            .contains(&format!("0.0.0.0:{port}->80/tcp")),
+        "{ps}"
+    );
+    let ports = &inspect(&env, "web")["NetworkSettings"]["Ports"]["80/tcp"];
+    assert!(ports.as_array().is_some_and(|p| p.len() == 7), "{ports}");
+
+    // The machine's other addresses: from a namespace, through its veth to the host.
+    let outside = Namespace::new(&env, 1);
+    let fetched = outside.run(&format!(
+        "curl -sS -m 5 http://{}:{port}/ 2>&1",
+        outside.host_address
+    ));
+    assert!(fetched.contains("hello-web"), "{fetched}");
+
+    container(&env, &["rm", "-f", "web"]).success();
+    assert!(
+        TcpStream::connect(("127.0.0.1", port)).is_err(),
+        "the listener is gone"
+    );
+    assert_eq!(leftovers(&env), Vec::<String>::new());
+}
+
+#[test]
+fn a_host_port_in_use_fails_before_the_container_starts() {
+    let (_registry, env) = busybox_env();
+    let taken = std::net::TcpListener::bind("0.0.0.0:0").unwrap();
+    let port = taken.local_addr().unwrap().port();
+    let output = container(
+        &env,
+        &[
+            "run",
+            "-d",
+            "--name",
+            "web",
+            "-p",
+            &format!("{port}:80"),
+            "busybox",
+            "sleep",
+            "60",
+        ],
+    );
+    output.code_is(125);
+    assert!(output.stderr.contains(&format!("{port}")), "{output}");
+    assert!(output.stderr.contains("already in use"), "{output}");
+    let status = container(&env, &["inspect", "-f", "{{.State.Status}}", "web"]);
+    assert_eq!(status.success().stdout, "created\n");
+    let bad = container(&env, &["run", "-p", "localhost:8080:80", "busybox", "true"]);
+    bad.code_is(125);
+    assert!(
+        bad.stderr.contains("invalid IP address: localhost"),
+        "{bad}"
+    );
+}
+
+#[test]
+fn udp_ports_are_published_too() {
+    let (_registry, env) = busybox_env();
+    let port = free_udp_port();
+    // busybox's nc has no UDP mode; its syslogd receives datagrams and logs them.
+    container(
+        &env,
+        &[
+            "run",
+            "-d",
+            "--name",
+            "udp",
+            "-p",
+            &format!("127.0.0.1:{port}:514/udp"),
+            "busybox",
+            "sh",
+            "-c",
+            "syslogd -n -R 0 -O - -r 2>/dev/null || syslogd -n -O /dev/stdout -L",
+        ],
+    )
+    .success();
+    let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        socket
+            .send_to(b"<13>udp-through-the-proxy", ("127.0.0.1", port))
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(200));
+        let logs = container(&env, &["logs", "udp"]);
+        if logs.stdout.contains("udp-through-the-proxy") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "{logs}");
+    }
+}
+
+fn free_port() -> u16 {
+    // Two consecutive free ports, for the range form.
+    loop {
+        let first = std::net::TcpListener::bind("0.0.0.0:0").unwrap();
+        let port = first.local_addr().unwrap().port();
+        if port < 65000 && std::net::TcpListener::bind(("0.0.0.0", port + 1)).is_ok() {
+            return port;
+        }
+    }
+}
+
+fn free_udp_port() -> u16 {
+    UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
