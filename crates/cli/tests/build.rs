@@ -1055,3 +1055,31 @@ fn an_interrupted_build_leaves_no_container_mount_or_tag() {
     assert!(!mounts.contains(root), "a mount is left under the store");
     container(&env, &["inspect", "interrupted:1"]).failure();
 }
+
+#[test]
+fn run_steps_use_the_bridge_network_unless_told_otherwise() {
+    let (_registry, env) = busybox_env();
+    let dir = context(&[(
+        "Dockerfile",
+        "FROM busybox\nRUN grep -c : /proc/net/dev > /interfaces && ip route | grep -c default > /routes\n",
+    )]);
+    build(&env, dir.path(), &["-t", "bridged:1"]).success();
+    assert_eq!(
+        run_sh(&env, "bridged:1", "cat /interfaces /routes"),
+        "2\n1\n"
+    );
+    // With the host's network, RUN sees the host's interfaces, the bridge among them.
+    let dir = context(&[(
+        "Dockerfile",
+        "FROM busybox\nRUN cat /proc/net/dev > /dev-list\n",
+    )]);
+    build(&env, dir.path(), &["-t", "host:1", "--network", "host"]).success();
+    let listed = run_sh(&env, "host:1", "cat /dev-list");
+    let on_host = std::fs::read_to_string("/proc/net/dev").unwrap();
+    let first_host_link = on_host
+        .lines()
+        .nth(3)
+        .and_then(|l| l.split(':').next())
+        .unwrap();
+    assert!(listed.contains(first_host_link.trim()), "{listed}");
+}
