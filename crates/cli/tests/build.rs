@@ -586,7 +586,14 @@ fn copy_flags_owners_modes_links_and_stages() {
 FROM busybox AS unused\nRUN exit 7\n\
 FROM busybox\nCOPY --chown=1234:5678 --chmod=0640 a.txt /owned/\nCOPY --chown=nobody a.txt /named\nCOPY --link b.txt /linked/\n\
 COPY --from=builder /out /from-stage\nCOPY --from=busybox /bin/busybox /from-image\nCOPY <<EOF /inline.txt\nvalue=$HOSTNAME-x\nEOF\n";
-    let dir = context(&[("Dockerfile", dockerfile), ("a.txt", "a"), ("b.txt", "b")]);
+    let dockerfile = format!("{dockerfile}COPY pipe /pipe\n");
+    let dir = context(&[("Dockerfile", &dockerfile), ("a.txt", "a"), ("b.txt", "b")]);
+    let fifo = dir.path().join("pipe");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
     let output = build(&env, dir.path(), &["-t", "copy:1"]);
     output.success();
     assert!(
@@ -596,11 +603,11 @@ COPY --from=builder /out /from-stage\nCOPY --from=busybox /bin/busybox /from-ima
     let listing = run_sh(
         &env,
         "copy:1",
-        "stat -c '%u:%g %a' /owned/a.txt /named; cat /linked/b.txt /from-stage/result; readlink /from-stage/link; test -x /from-image && echo exe; cat /inline.txt",
+        "stat -c '%u:%g %a' /owned/a.txt /named; cat /linked/b.txt /from-stage/result; readlink /from-stage/link; test -x /from-image && echo exe; cat /inline.txt; test -p /pipe && echo fifo",
     );
     assert_eq!(
         listing,
-        "1234:5678 640\n65534:65534 644\nbbuilt\nresult\nexe\nvalue=-x\n"
+        "1234:5678 640\n65534:65534 644\nbbuilt\nresult\nexe\nvalue=-x\nfifo\n"
     );
 }
 
