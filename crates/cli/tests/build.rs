@@ -1090,3 +1090,23 @@ fn run_steps_use_the_bridge_network_unless_told_otherwise() {
         .unwrap();
     assert!(listed.contains(first_host_link.trim()), "{listed}");
 }
+
+#[test]
+fn a_bind_mount_from_a_stage_reruns_when_the_stage_changes() {
+    let (_registry, env) = busybox_env();
+    let dockerfile = |value: &str| {
+        format!(
+            "FROM busybox AS data\nRUN echo {value} > /v\n\
+FROM busybox\nRUN --mount=type=bind,from=data,target=/d cat /d/v > /seen\n"
+        )
+    };
+    let dir = context(&[("Dockerfile", &dockerfile("v1"))]);
+    build(&env, dir.path(), &["-t", "bound:1"]).success();
+    assert_eq!(
+        run_sh(&env, "bound:1", "cat /seen; test -e /d/v || echo unmounted"),
+        "v1\nunmounted\n"
+    );
+    std::fs::write(dir.path().join("Dockerfile"), dockerfile("v2")).unwrap();
+    build(&env, dir.path(), &["-t", "bound:2"]).success();
+    assert_eq!(run_sh(&env, "bound:2", "cat /seen"), "v2\n");
+}
