@@ -572,6 +572,29 @@ fn config_instructions_and_history_flags() {
             .all(|h| h["empty_layer"] == true)
     );
 
+    // WORKDIR makes its directory for the current USER.
+    let dir = context(&[(
+        "Dockerfile",
+        "FROM busybox\nUSER nobody\nWORKDIR /home/nobody/work\n",
+    )]);
+    build(&env, dir.path(), &["-t", "cfg:workdir"]).success();
+    let owner = container(
+        &env,
+        &[
+            "run",
+            "--rm",
+            "-u",
+            "root",
+            "cfg:workdir",
+            "stat",
+            "-c",
+            "%U",
+            ".",
+        ],
+    );
+    owner.success();
+    assert_eq!(owner.stdout, "nobody\n");
+
     // A child runs the trigger right after FROM and does not inherit it.
     let child = context(&[("Dockerfile", "FROM cfg:1\nUSER root\n")]);
     build(&env, child.path(), &["-t", "cfg:child"]).success();
