@@ -100,7 +100,7 @@ impl Store {
         let blobs = blobs_of(&image);
         let mut mount_from = Vec::new();
         for blob in &blobs {
-            for source in self.sources_of(&blob.digest().to_string())? {
+            for source in self.sources_of(blob.digest().as_ref())? {
                 if let Some(path) = source.strip_prefix(&format!("{domain}/"))
                     && path != repository
                     && !mount_from.iter().any(|p| p == path)
