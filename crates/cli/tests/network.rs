@@ -535,6 +535,91 @@ fn a_killed_monitor_leaves_nothing_after_rm() {
     assert_eq!(leftovers(&env), Vec::<String>::new());
 }
 
+/// Polls `container port NAME` until its output contains `expected`.
+fn wait_for_port_status(env: &TestEnv, name: &str, expected: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let listing = container(env, &["port", name]);
+        let text = format!("{}{}", listing.stdout, listing.stderr);
+        if text.contains(expected) {
+            return text;
+        }
+        assert!(Instant::now() < deadline, "{listing}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// Connects, sends a request, and reads until the proxy closes: nothing answers.
+fn assert_no_answer(port: u16) {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    let _ = stream.write_all(b"GET / HTTP/1.0\r\n\r\n");
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer);
+    assert!(answer.is_empty(), "{}", String::from_utf8_lossy(&answer));
+}
+
+#[test]
+fn a_published_port_that_does_not_answer_says_why() {
+    let (_registry, env) = busybox_env();
+    let (loopback, other) = (free_port(), free_port());
+    let serve = |name: &str, port: u16, listen: &str| {
+        let script = format!(
+            "mkdir -p /www && echo hi > /www/index.html && exec httpd -f -p {listen} -h /www"
+        );
+        let publish = format!("{port}:80");
+        container(
+            &env,
+            &[
+                "run", "-d", "--name", name, "-p", &publish, "busybox", "sh", "-c", &script,
+            ],
+        )
+        .success();
+    };
+    serve("local", loopback, "127.0.0.1:80");
+    serve("other", other, "8080");
+
+    let text = wait_for_port_status(&env, "local", "127.0.0.1:80 only");
+    assert!(text.contains("not answering"), "{text}");
+    assert_no_answer(loopback);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let logs = container(&env, &["logs", "local"]);
+        if logs.stderr.contains("found nothing listening") {
+            assert!(logs.stderr.contains("127.0.0.1:80 only"), "{logs}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "no warning in the log: {logs}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let why = &inspect(&env, "local")["NetworkSettings"]["PortDiagnostics"]["80/tcp"];
+    assert!(
+        why.as_str().unwrap().contains("make it listen on 0.0.0.0"),
+        "{why}"
+    );
+
+    let text = wait_for_port_status(&env, "other", "listens on 8080");
+    assert!(text.contains("nothing listens on 80/tcp"), "{text}");
+    assert_no_answer(other);
+    let single = container(&env, &["port", "other", "80"]);
+    assert!(
+        single
+            .success()
+            .stdout
+            .contains(&format!("0.0.0.0:{other}")),
+        "{single}"
+    );
+    assert!(single.stderr.contains("listens on 8080"), "{single}");
+
+    container(&env, &["stop", "-t", "0", "other"]).success();
+    let stopped = container(&env, &["port", "other"]);
+    assert!(stopped.success().stderr.contains("has exited"), "{stopped}");
+    container(&env, &["rm", "-f", "local", "other"]).success();
+    assert_eq!(leftovers(&env), Vec::<String>::new());
+}
+
 fn free_port() -> u16 {
     // Two consecutive free ports, for the range form.
     loop {
