@@ -113,7 +113,7 @@ fn system_prune_asks_first_then_removes_stopped_containers_volumes_and_images() 
 
     let declined = container(&env, &["system", "prune", "--volumes"]);
     declined.success();
-    assert!(declined.stderr.contains("WARNING! This will remove:\n  - all stopped containers\n  - all anonymous volumes not used by at least one container\n  - all dangling images\n"), "{declined}");
+    assert!(declined.stderr.contains("WARNING! This will remove:\n  - all stopped containers\n  - all anonymous volumes not used by at least one container\n  - all dangling images\n  - unused build cache\n"), "{declined}");
     assert_eq!(declined.stdout, "Total reclaimed space: 0B\n");
     assert_eq!(
         container(&env, &["ps", "-a", "-q"]).stdout.lines().count(),
@@ -142,4 +142,35 @@ fn system_prune_asks_first_then_removes_stopped_containers_volumes_and_images() 
     assert_eq!(container(&env, &["ps", "-a", "-q"]).stdout, "");
     assert_eq!(container(&env, &["volume", "ls", "-q"]).stdout, "");
     assert_eq!(container(&env, &["images", "-q"]).stdout, "");
+}
+
+#[test]
+fn system_prune_empties_the_build_cache() {
+    let (_registry, env) = busybox_env();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("Dockerfile"),
+        "FROM busybox\nRUN echo cached > /made\n",
+    )
+    .unwrap();
+    let context = dir.path().to_str().unwrap();
+    container(&env, &["build", "-t", "made:1", context]).success();
+    assert_eq!(row(&df_rows(&env), "Build Cache")["TotalCount"], "1");
+
+    container(&env, &["rmi", "made:1"]).success();
+    let out = container(&env, &["system", "prune", "-f"]);
+    out.success();
+    assert!(
+        out.stdout.contains("Deleted build cache objects: 1\n"),
+        "{out}"
+    );
+    assert_eq!(row(&df_rows(&env), "Build Cache")["TotalCount"], "0");
+
+    // Nothing cached any more: the same build runs its step again.
+    let again = container(&env, &["build", "-t", "made:2", context]);
+    again.success();
+    assert!(
+        !again.stderr.contains("CACHED") && !again.stdout.contains("CACHED"),
+        "{again}"
+    );
 }

@@ -76,6 +76,15 @@ impl Store {
         Ok(manifests)
     }
 
+    /// The build cache's entries and the bytes they and the `RUN --mount=type=cache`
+    /// directories take (`system df`).
+    pub fn build_cache_usage(&self) -> (usize, u64) {
+        let dir = self.build_cache_dir();
+        let entries = std::fs::read_dir(&dir).map_or(0, |d| d.flatten().count());
+        let bytes = disk_size(&dir) + disk_size(&self.root.join("build-cache-mounts"));
+        (entries, bytes)
+    }
+
     /// Drops the whole build cache, then what no image reaches any more
     /// (`builder prune`). Returns the entries dropped and the bytes freed.
     pub fn prune_build_cache(&self) -> Result<(usize, u64)> {

@@ -79,16 +79,13 @@ fn measure(context: &Context) -> anyhow::Result<Usage> {
             (v.volume.name, v.containers, size)
         })
         .collect();
-    // TODO: read the build cache through the build crate once it has an API for it
-    let cache_dir = store.root().join("build-cache");
-    let cache_entries = std::fs::read_dir(&cache_dir).map_or(0, |d| d.flatten().count());
     Ok(Usage {
         images,
         layer_sizes,
         active_images,
         containers,
         volumes,
-        build_cache: (cache_entries, dir_size(&cache_dir)),
+        build_cache: store.build_cache_usage(),
     })
 }
 

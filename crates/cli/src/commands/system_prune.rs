@@ -1,6 +1,6 @@
 //! `container system prune`: stopped containers, then (with `--volumes`) unused
-//! anonymous volumes, then dangling images (every unused one with `-a`), as Docker
-//! does, with what went and the space given back.
+//! anonymous volumes, then dangling images (every unused one with `-a`), then the build
+//! cache, as Docker does, with what went and the space given back.
 
 use std::io::Write as _;
 use std::process::ExitCode;
@@ -12,7 +12,6 @@ use crate::context::Context;
 use crate::output::human_size;
 
 pub fn run(context: &Context, args: SystemPruneArgs) -> anyhow::Result<ExitCode> {
-    // TODO: the build cache is not pruned yet; its crate has no prune API
     let mut warning = String::from("This will remove:\n  - all stopped containers\n");
     if args.volumes {
         warning.push_str("  - all anonymous volumes not used by at least one container\n");
@@ -21,6 +20,7 @@ pub fn run(context: &Context, args: SystemPruneArgs) -> anyhow::Result<ExitCode>
         true => "  - all images without at least one container associated to them\n",
         false => "  - all dangling images\n",
     });
+    warning.push_str("  - unused build cache\n");
     let mut stdout = std::io::stdout().lock();
     if !args.force && !super::confirm(&warning)? {
         writeln!(stdout, "Total reclaimed space: 0B")?;
@@ -61,9 +61,14 @@ pub fn run(context: &Context, args: SystemPruneArgs) -> anyhow::Result<ExitCode>
         }
     }
 
+    // The cache first: image prune would drop its entries without counting them.
+    let (entries, freed) = runtime.store().prune_build_cache()?;
     let report = runtime.store().prune(args.all)?;
-    reclaimed += report.reclaimed;
+    reclaimed += report.reclaimed + freed;
     super::prune::print_deleted_images(&mut stdout, &report.removals)?;
+    if entries > 0 {
+        writeln!(stdout, "Deleted build cache objects: {entries}\n")?;
+    }
     writeln!(stdout, "Total reclaimed space: {}", human_size(reclaimed))?;
     Ok(ExitCode::SUCCESS)
 }
