@@ -1,0 +1,120 @@
+//! `network ls --filter` and the `--format` of the `inspect` commands, as Docker
+//! users type them. No container is started: networks are records until one is.
+
+mod common;
+
+use common::container;
+use container_test_support::TestEnv;
+
+#[test]
+fn network_ls_filters_as_docker_does() {
+    let env = TestEnv::new();
+    container(&env, &["network", "create", "--label", "team=web", "front"]).success();
+    container(&env, &["network", "create", "back"]).success();
+
+    let names = |filters: &[&str]| {
+        let mut args = vec!["network", "ls", "--format", "{{.Name}}"];
+        for filter in filters {
+            args.extend(["--filter", filter]);
+        }
+        let output = container(&env, &args);
+        output.success();
+        output.stdout.lines().map(str::to_owned).collect::<Vec<_>>()
+    };
+    assert_eq!(names(&["name=ront"]), ["front"]);
+    assert_eq!(names(&["type=custom"]), ["back", "front"]);
+    assert_eq!(names(&["type=builtin"]), ["bridge", "host", "none"]);
+    assert_eq!(names(&["driver=host", "driver=null"]), ["host", "none"]);
+    assert_eq!(names(&["label=team"]), ["front"]);
+    assert_eq!(names(&["label=team=db"]), Vec::<String>::new());
+    assert_eq!(names(&["type=custom", "name=back"]), ["back"]);
+
+    let id = container(&env, &["network", "ls", "-q", "-f", "name=back"]);
+    let id = id.success().stdout.trim().to_owned();
+    assert_eq!(id.len(), 12, "{id}");
+    assert_eq!(names(&[&format!("id={}", &id[..6])]), ["back"]);
+
+    let labels = container(
+        &env,
+        &[
+            "network",
+            "ls",
+            "-f",
+            "name=front",
+            "--format",
+            "{{.Labels}}",
+        ],
+    );
+    assert_eq!(labels.success().stdout.trim(), "team=web");
+
+    let bad = container(&env, &["network", "ls", "--filter", "colour=red"]);
+    assert!(
+        bad.failure().stderr.contains("invalid filter 'colour'"),
+        "{bad}"
+    );
+}
+
+#[test]
+fn network_inspect_takes_a_template() {
+    let env = TestEnv::new();
+    container(
+        &env,
+        &["network", "create", "--subnet", "10.209.3.0/24", "app"],
+    )
+    .success();
+    let output = container(
+        &env,
+        &[
+            "network",
+            "inspect",
+            "-f",
+            "{{range .IPAM.Config}}{{.Subnet}} via {{.Gateway}}{{end}}",
+            "app",
+        ],
+    );
+    assert_eq!(output.success().stdout, "10.209.3.0/24 via 10.209.3.1\n");
+
+    let missing = container(
+        &env,
+        &["network", "inspect", "-f", "{{.Name}}", "app", "nope"],
+    );
+    assert_eq!(missing.code_is(1).stdout, "app\n", "{missing}");
+    assert!(missing.stderr.contains("nope"), "{missing}");
+}
+
+/// `{{json .}}` is a template like any other: one compact object per line, not the
+/// indented array that no `--format` (or `json`) prints.
+#[test]
+fn inspect_json_template_prints_one_line_per_object() {
+    let env = TestEnv::new();
+    container(&env, &["network", "create", "one"]).success();
+    container(&env, &["network", "create", "two"]).success();
+    container(&env, &["volume", "create", "data"]).success();
+
+    let lines = container(
+        &env,
+        &["network", "inspect", "-f", "{{json .}}", "one", "two"],
+    );
+    let lines: Vec<&str> = lines.success().stdout.lines().collect();
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    for (line, name) in lines.iter().zip(["one", "two"]) {
+        let value: serde_json::Value = serde_json::from_str(line).expect("a JSON object");
+        assert_eq!(value["Name"], name);
+    }
+
+    let pretty = container(&env, &["network", "inspect", "one"]);
+    assert!(pretty.success().stdout.starts_with("[\n  {"), "{pretty}");
+    let pretty = container(&env, &["network", "inspect", "--format", "json", "one"]);
+    assert!(pretty.success().stdout.starts_with("[\n  {"), "{pretty}");
+
+    let volume = container(
+        &env,
+        &["volume", "inspect", "--format", "{{json .}}", "data"],
+    );
+    let value: serde_json::Value =
+        serde_json::from_str(volume.success().stdout.trim()).expect("one JSON object");
+    assert_eq!(value["Name"], "data");
+
+    let bad = container(&env, &["network", "inspect", "-f", "{{.Name", "one"]);
+    assert!(bad.failure().stdout.is_empty(), "{bad}");
+}
