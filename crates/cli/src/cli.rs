@@ -544,6 +544,9 @@ pub struct ContainerOptions {
     /// Publish every port the image EXPOSEs on a free host port
     #[arg(short = 'P', long = "publish-all")]
     pub publish_all: bool,
+    /// Expose a port or a range (PORT[-END][/tcp|udp]) as the image's EXPOSE does, for -P
+    #[arg(long = "expose", value_name = "PORTS")]
+    pub expose: Vec<String>,
     /// Remove the container when it exits
     #[arg(long)]
     pub rm: bool,

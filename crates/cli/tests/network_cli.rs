@@ -118,3 +118,77 @@ fn inspect_json_template_prints_one_line_per_object() {
     let bad = container(&env, &["network", "inspect", "-f", "{{.Name", "one"]);
     assert!(bad.failure().stdout.is_empty(), "{bad}");
 }
+
+/// `--expose` adds to the image's `EXPOSE`s, and `-P` publishes them on free host
+/// ports, skipping what `-p` already publishes.
+#[test]
+fn expose_flag_is_published_by_publish_all() {
+    let (_registry, env) = common::busybox_env();
+    let output = container(
+        &env,
+        &[
+            "run",
+            "-d",
+            "--name",
+            "web",
+            "--expose",
+            "80",
+            "--expose",
+            "7000-7001/udp",
+            "-p",
+            "127.0.0.1::7000/udp",
+            "-P",
+            "busybox",
+            "httpd",
+            "-f",
+            "-p",
+            "80",
+        ],
+    );
+    output.success();
+    let host = container(&env, &["port", "web", "80"]);
+    let host = host
+        .success()
+        .stdout
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    let port: u16 = host.rsplit(':').next().unwrap().parse().expect("a port");
+    assert_ne!(port, 80, "{host}");
+    let answer = http_get(port);
+    assert!(answer.starts_with("HTTP/1."), "{answer}");
+
+    let udp = container(&env, &["port", "web", "7000/udp"]);
+    let udp = udp.success().stdout.clone();
+    assert_eq!(udp.lines().count(), 1, "{udp}");
+    assert!(udp.starts_with("127.0.0.1:"), "{udp}");
+    let udp = container(&env, &["port", "web", "7001/udp"]);
+    assert_eq!(udp.success().stdout.lines().count(), 2, "{udp}");
+
+    for bad in ["0", "81-80", "http", "80/xyz"] {
+        let output = container(&env, &["create", "--expose", bad, "busybox"]);
+        assert!(output.code_is(125).stderr.contains("--expose"), "{output}");
+    }
+    container(&env, &["rm", "-f", "web"]).success();
+}
+
+/// One `GET /` to 127.0.0.1:`port`, retried while the proxy starts; the reply.
+fn http_get(port: u16) -> String {
+    use std::io::{Read as _, Write as _};
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let attempt = std::net::TcpStream::connect(("127.0.0.1", port)).and_then(|mut s| {
+            s.set_read_timeout(Some(std::time::Duration::from_secs(5)))?;
+            s.write_all(b"GET / HTTP/1.0\r\n\r\n")?;
+            let mut reply = String::new();
+            s.read_to_string(&mut reply)?;
+            Ok(reply)
+        });
+        match attempt {
+            Ok(reply) if !reply.is_empty() => return reply,
+            _ if std::time::Instant::now() > deadline => return format!("{attempt:?}"),
+            _ => std::thread::sleep(std::time::Duration::from_millis(100)),
+        }
+    }
+}
