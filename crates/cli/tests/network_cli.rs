@@ -192,3 +192,38 @@ fn http_get(port: u16) -> String {
         }
     }
 }
+
+/// A host port that is taken fails `run` with 125, naming the container once (by
+/// its short ID) and the address that is taken; the container stays `Created`, as
+/// in Docker.
+#[test]
+fn publishing_a_taken_port_says_so_once() {
+    let (_registry, env) = common::busybox_env();
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+    let port = taken.local_addr().unwrap().port();
+    let spec = format!("127.0.0.1:{port}:80");
+    let output = container(
+        &env,
+        &[
+            "run", "-d", "--name", "late", "-p", &spec, "busybox", "true",
+        ],
+    );
+    output.code_is(125);
+    assert!(
+        output
+            .stderr
+            .contains(&format!("127.0.0.1:{port} is already in use")),
+        "{output}"
+    );
+    assert_eq!(
+        output.stderr.matches("starting container").count(),
+        1,
+        "{output}"
+    );
+    let id = container(&env, &["inspect", "-f", "{{.Id}}", "late"]);
+    let id = id.success().stdout.trim().to_owned();
+    assert!(!output.stderr.contains(&id), "{output}");
+    assert!(output.stderr.contains(&id[..12]), "{output}");
+    let status = container(&env, &["inspect", "-f", "{{.State.Status}}", "late"]);
+    assert_eq!(status.success().stdout.trim(), "created");
+}
