@@ -538,6 +538,9 @@ pub struct ContainerOptions {
     /// `host`, or `none` (a namespace with loopback only)
     #[arg(long, alias = "net", default_value = "bridge", value_name = "NETWORK")]
     pub network: String,
+    /// Another name the container's peers on a user network find it by
+    #[arg(long = "network-alias", alias = "net-alias", value_name = "NAME")]
+    pub network_aliases: Vec<String>,
     /// Publish a container port on the host: [IP:][HOST-PORT:]PORT[/tcp|udp], ranges allowed
     #[arg(short = 'p', long = "publish", value_name = "PORTS")]
     pub publish: Vec<String>,

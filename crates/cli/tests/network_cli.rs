@@ -227,3 +227,95 @@ fn publishing_a_taken_port_says_so_once() {
     let status = container(&env, &["inspect", "-f", "{{.State.Status}}", "late"]);
     assert_eq!(status.success().stdout.trim(), "created");
 }
+
+/// `--network-alias` names resolve for the container's peers on a user network,
+/// those that start after it and those already running; on the default network
+/// the flag is refused, as in Docker.
+#[test]
+fn network_aliases_resolve_for_peers() {
+    let (_registry, env) = common::busybox_env();
+    container(&env, &["network", "create", "app"]).success();
+    container(
+        &env,
+        &[
+            "run",
+            "-d",
+            "--name",
+            "early",
+            "--network",
+            "app",
+            "busybox",
+            "sleep",
+            "300",
+        ],
+    )
+    .success();
+    container(
+        &env,
+        &[
+            "run",
+            "-d",
+            "--name",
+            "db1",
+            "--network",
+            "app",
+            "--network-alias",
+            "db",
+            "--net-alias",
+            "postgres",
+            "busybox",
+            "sleep",
+            "300",
+        ],
+    )
+    .success();
+    let late = container(
+        &env,
+        &[
+            "run",
+            "--rm",
+            "--network",
+            "app",
+            "busybox",
+            "sh",
+            "-c",
+            "ping -c1 -W2 db && ping -c1 -W2 postgres",
+        ],
+    );
+    assert!(
+        late.success().stdout.contains("1 packets received"),
+        "{late}"
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        let hosts = container(&env, &["exec", "early", "cat", "/etc/hosts"]);
+        if hosts.success().stdout.lines().any(|l| l.ends_with("\tdb")) {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{hosts}");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let aliases = container(
+        &env,
+        &[
+            "inspect",
+            "-f",
+            "{{json .NetworkSettings.Networks.app.Aliases}}",
+            "db1",
+        ],
+    );
+    assert_eq!(
+        aliases.success().stdout.trim(),
+        r#"["db1","db","postgres"]"#
+    );
+
+    let refused = container(&env, &["create", "--network-alias", "x", "busybox"]);
+    assert!(
+        refused
+            .code_is(125)
+            .stderr
+            .contains("only supported for user-defined networks"),
+        "{refused}"
+    );
+    container(&env, &["rm", "-f", "early", "db1"]).success();
+}

@@ -56,6 +56,12 @@ pub fn create(
         .split_first()
         .expect("clap requires the image argument");
     let (network, network_name) = network(runtime, &options.network)?;
+    if !options.network_aliases.is_empty() && network_name.is_none() {
+        anyhow::bail!(
+            "network-scoped aliases are only supported for user-defined networks: \
+             add `--network NAME` (see `container network create`)"
+        );
+    }
     let mut create_options = CreateOptions {
         name: options.name.clone(),
         config: user_config(options, command)?,
@@ -63,6 +69,7 @@ pub fn create(
             restart_policy,
             mounts: super::mounts::from_flags(options)?,
             network_name,
+            network_aliases: options.network_aliases.clone(),
             ..super::host_config::host_config(&options.host, network, options.rm)?
         },
     };

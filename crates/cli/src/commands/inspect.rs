@@ -189,7 +189,7 @@ fn network_settings(record: &ContainerRecord) -> Value {
         "IPAddress": address,
         "IPPrefixLen": prefix,
         "MacAddress": mac,
-        "Aliases": [record.name.clone()],
+        "Aliases": std::iter::once(&record.name).chain(&record.host.network_aliases).collect::<Vec<_>>(),
     });
     let mut settings = json!({
         "IPAddress": address,
