@@ -176,7 +176,7 @@ struct Binding {
 fn displayable_ports(bindings: &mut [Binding]) -> String {
     bindings.sort();
     // Per address and protocol, in the order first seen: the run being extended.
-    let mut runs: Vec<((String, &str), (u16, u16))> = Vec::new();
+    let mut runs: Vec<(RunKey, (u16, u16))> = Vec::new();
     let mut shown = Vec::new();
     let mut others = Vec::new();
     for binding in bindings.iter() {
@@ -204,7 +204,10 @@ fn displayable_ports(bindings: &mut [Binding]) -> String {
     shown.join(", ")
 }
 
-fn range((ip, protocol): &(String, &str), (first, last): (u16, u16)) -> String {
+/// A bracketed host address and a protocol.
+type RunKey = (String, &'static str);
+
+fn range((ip, protocol): &RunKey, (first, last): (u16, u16)) -> String {
     let ports = match first == last {
         true => first.to_string(),
         false => format!("{first}-{last}"),
