@@ -545,12 +545,18 @@ pub struct ContainerOptions {
     /// `host`, or `none` (a namespace with loopback only)
     #[arg(long, alias = "net", default_value = "bridge", value_name = "NETWORK")]
     pub network: String,
+    /// Another name the container's peers on a user network find it by
+    #[arg(long = "network-alias", alias = "net-alias", value_name = "NAME")]
+    pub network_aliases: Vec<String>,
     /// Publish a container port on the host: [IP:][HOST-PORT:]PORT[/tcp|udp], ranges allowed
     #[arg(short = 'p', long = "publish", value_name = "PORTS")]
     pub publish: Vec<String>,
     /// Publish every port the image EXPOSEs on a free host port
     #[arg(short = 'P', long = "publish-all")]
     pub publish_all: bool,
+    /// Expose a port or a range (PORT[-END][/tcp|udp]) as the image's EXPOSE does, for -P
+    #[arg(long = "expose", value_name = "PORTS")]
+    pub expose: Vec<String>,
     /// Remove the container when it exits
     #[arg(long)]
     pub rm: bool,

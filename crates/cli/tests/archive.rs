@@ -278,3 +278,36 @@ fn images_pulled_through_a_mirror_save_under_their_docker_io_names() {
     let id = inspect(&env, "busybox:1.35")["Id"].clone();
     loads_as(&archive, &["busybox:1.35"], &id);
 }
+
+/// Loading back an image the store has under the same name (pulled, saved,
+/// loaded) changes nothing, as in Docker: no `<none>` twin of the same ID, and the
+/// registry digest stays.
+#[test]
+fn loading_an_image_back_leaves_no_untagged_twin() {
+    let (_registry, env) = busybox_env();
+    let archive = env.home.path().join("busybox.tar");
+    let archive = archive.to_str().unwrap();
+    let before = inspect(&env, "busybox");
+    container(&env, &["save", "-o", archive, "busybox"]).success();
+    let loaded = container(&env, &["load", "-i", archive]);
+    assert!(
+        loaded
+            .success()
+            .stdout
+            .contains("Loaded image: busybox:latest"),
+        "{loaded}"
+    );
+
+    let listing = container(
+        &env,
+        &["images", "--format", "{{.Repository}}:{{.Tag}} {{.ID}}"],
+    );
+    let lines: Vec<&str> = listing.success().stdout.lines().collect();
+    assert_eq!(lines.len(), 1, "{listing}");
+    assert!(lines[0].starts_with("busybox:latest "), "{listing}");
+    let after = inspect(&env, "busybox");
+    assert_eq!(after["Id"], before["Id"]);
+    assert_eq!(after["RepoDigests"], before["RepoDigests"]);
+    let dangling = container(&env, &["images", "-q", "--filter", "dangling=true"]);
+    assert_eq!(dangling.success().stdout, "", "{dangling}");
+}

@@ -106,12 +106,18 @@ fn members(
         .collect()
 }
 
-/// Each member's peers: the other members, by name and address.
+/// Each member's peers: the other members, by name (and `--network-alias`es)
+/// and address.
 fn peers_of(member: &ContainerRecord, members: &[ContainerRecord]) -> Vec<(String, Ipv4Addr)> {
     members
         .iter()
         .filter(|other| other.id != member.id)
-        .filter_map(|other| Some((other.name.clone(), other.state.endpoint.as_ref()?.address)))
+        .filter_map(|other| Some((other, other.state.endpoint.as_ref()?.address)))
+        .flat_map(|(other, address)| {
+            std::iter::once(&other.name)
+                .chain(&other.host.network_aliases)
+                .map(move |name| (name.clone(), address))
+        })
         .collect()
 }
 

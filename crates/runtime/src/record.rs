@@ -90,6 +90,9 @@ pub struct HostConfig {
     /// when absent.
     #[serde(default)]
     pub network_name: Option<String>,
+    /// `--network-alias`: more names its peers on a user network find it by.
+    #[serde(default)]
+    pub network_aliases: Vec<String>,
     /// `-p` and `-P`: the ports to publish.
     #[serde(default)]
     pub publish: Vec<container_net::PortSpec>,

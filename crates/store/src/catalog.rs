@@ -481,7 +481,7 @@ pub(crate) fn platforms_of(index: &ImageIndex) -> String {
     names.join(", ")
 }
 
-fn find_named(images: &[Image], reference: &Reference) -> Option<usize> {
+pub(crate) fn find_named(images: &[Image], reference: &Reference) -> Option<usize> {
     if let Some(digest) = reference.digest() {
         let wanted = format!("{}@{digest}", reference.name());
         return images.iter().position(|i| {

@@ -56,6 +56,12 @@ pub fn create(
         .split_first()
         .expect("clap requires the image argument");
     let (network, network_name) = network(runtime, &options.network)?;
+    if !options.network_aliases.is_empty() && network_name.is_none() {
+        anyhow::bail!(
+            "network-scoped aliases are only supported for user-defined networks: \
+             add `--network NAME` (see `container network create`)"
+        );
+    }
     let mut create_options = CreateOptions {
         name: options.name.clone(),
         config: user_config(options, command)?,
@@ -63,6 +69,7 @@ pub fn create(
             restart_policy,
             mounts: super::mounts::from_flags(options)?,
             network_name,
+            network_aliases: options.network_aliases.clone(),
             ..super::host_config::host_config(&options.host, network, options.rm)?
         },
     };
@@ -70,9 +77,13 @@ pub fn create(
     for value in &options.publish {
         publish.extend(container_net::publish::parse(value)?);
     }
+    let mut exposed = Vec::new();
+    for value in &options.expose {
+        exposed.extend(expose_flag(value)?);
+    }
     let image = image(context, runtime, options, image_name)?;
     if options.publish_all {
-        publish.extend(exposed_ports(&image, &publish));
+        publish.extend(exposed_ports(&image, exposed, &publish));
     }
     if !publish.is_empty() && network != NetworkMode::Bridge {
         writeln!(
@@ -86,18 +97,43 @@ pub fn create(
     Ok(runtime.create(&image, image_name, &create_options)?)
 }
 
-/// `-P`: the image's `ExposedPorts` not published by `-p`, on ephemeral host ports.
-fn exposed_ports(image: &Image, published: &[PortSpec]) -> Vec<PortSpec> {
+/// `--expose PORT[-END][/PROTO]` as `ExposedPorts` keys (`80/tcp`).
+fn expose_flag(value: &str) -> anyhow::Result<Vec<String>> {
+    let (ports, protocol) = value.split_once('/').unwrap_or((value, "tcp"));
+    let protocol = protocol.to_ascii_lowercase();
+    let (start, end) = ports.split_once('-').unwrap_or((ports, ports));
+    let (Ok(start), Ok(end)) = (start.parse::<u16>(), end.parse::<u16>()) else {
+        anyhow::bail!("invalid range format for --expose: {value}");
+    };
+    if start == 0 || end < start {
+        anyhow::bail!("invalid range format for --expose: {value}");
+    }
+    let keys: Vec<String> = (start..=end).map(|p| format!("{p}/{protocol}")).collect();
+    if container_net::publish::parse_exposed(&keys[0]).is_none() {
+        anyhow::bail!("invalid protocol for --expose: {value} (use tcp or udp)");
+    }
+    Ok(keys)
+}
+
+/// `-P`: the image's `ExposedPorts` and `--expose`'s not published by `-p`, on
+/// ephemeral host ports.
+fn exposed_ports(image: &Image, flags: Vec<String>, published: &[PortSpec]) -> Vec<PortSpec> {
     let exposed = image
         .config
         .config
         .as_ref()
         .and_then(|c| c.get("ExposedPorts"))
         .and_then(|e| e.as_object());
-    let mut keys: Vec<&String> = exposed.map(|e| e.keys().collect()).unwrap_or_default();
+    let mut keys: Vec<(u16, container_net::Protocol)> = exposed
+        .into_iter()
+        .flat_map(|e| e.keys())
+        .cloned()
+        .chain(flags)
+        .filter_map(|key| container_net::publish::parse_exposed(&key))
+        .collect();
     keys.sort();
+    keys.dedup();
     keys.into_iter()
-        .filter_map(|key| container_net::publish::parse_exposed(key))
         .filter(|(port, protocol)| {
             !published
                 .iter()

@@ -33,6 +33,7 @@ pub fn host_config(
         restart_policy: Default::default(),
         mounts: Vec::new(),
         network_name: None,
+        network_aliases: Vec::new(),
         publish: Vec::new(),
     })
 }

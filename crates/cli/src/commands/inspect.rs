@@ -1,6 +1,5 @@
 //! `container inspect` / `container image inspect`
 
-use std::io::Write as _;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
@@ -19,6 +18,8 @@ pub fn run(context: &Context, args: InspectArgs) -> anyhow::Result<ExitCode> {
         Some("image") => Kind::Image,
         Some(other) => anyhow::bail!("unsupported object type `{other}`: use container or image"),
     };
+    // A bad template fails before anything is looked up.
+    Format::parse(args.format.as_deref())?;
     let runtime = context.containers()?;
     let mut found = Vec::new();
     let mut failed = false;
@@ -33,10 +34,7 @@ pub fn run(context: &Context, args: InspectArgs) -> anyhow::Result<ExitCode> {
     }
 
     let mut out = std::io::stdout().lock();
-    match Format::parse(args.format.as_deref())? {
-        Format::Table | Format::Json => writeln!(out, "{}", serde_json::to_string_pretty(&found)?)?,
-        format => format.write_rows(&mut out, &found)?,
-    }
+    crate::output::write_inspected(&mut out, args.format.as_deref(), &found)?;
     Ok(if failed {
         ExitCode::FAILURE
     } else {
@@ -191,7 +189,7 @@ fn network_settings(record: &ContainerRecord) -> Value {
         "IPAddress": address,
         "IPPrefixLen": prefix,
         "MacAddress": mac,
-        "Aliases": [record.name.clone()],
+        "Aliases": std::iter::once(&record.name).chain(&record.host.network_aliases).collect::<Vec<_>>(),
     });
     let mut settings = json!({
         "IPAddress": address,

@@ -26,7 +26,7 @@ pub enum NetworkCommand {
     #[command(visible_aliases = ["remove", "delete"])]
     Rm(NamesArgs),
     /// Show networks' details, as JSON
-    Inspect(NamesArgs),
+    Inspect(InspectArgs),
     /// Remove every network that no container uses
     Prune(PruneArgs),
 }
@@ -56,6 +56,19 @@ pub struct LsArgs {
     pub no_trunc: bool,
     /// `table`, `json`, or a Go template such as '{{.Name}}'
     #[arg(long)]
+    pub format: Option<String>,
+    /// Keep networks matching: name=, id=, driver=, label=KEY[=VALUE], type=custom|builtin
+    #[arg(short, long = "filter", value_name = "KEY=VALUE")]
+    pub filters: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    /// Networks, by name or ID
+    #[arg(required = true)]
+    pub names: Vec<String>,
+    /// `json` (the default) or a Go template such as '{{.IPAM.Config}}'
+    #[arg(short, long)]
     pub format: Option<String>,
 }
 
@@ -118,44 +131,125 @@ fn create(runtime: &Runtime, args: CreateArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// A line of `network ls`.
+struct Row {
+    id: String,
+    name: String,
+    driver: &'static str,
+    labels: BTreeMap<String, String>,
+    builtin: bool,
+}
+
 /// Docker lists the network modes beside the networks.
-fn rows(runtime: &Runtime) -> anyhow::Result<Vec<(String, String, &'static str)>> {
-    let mut rows: Vec<(String, String, &'static str)> = runtime
+fn rows(runtime: &Runtime) -> anyhow::Result<Vec<Row>> {
+    let mut rows: Vec<Row> = runtime
         .networks()
         .list()?
         .into_iter()
-        .map(|n| (n.id, n.name, "bridge"))
+        .map(|n| Row {
+            builtin: n.is_default(),
+            id: n.id,
+            name: n.name,
+            driver: "bridge",
+            labels: n.labels,
+        })
         .collect();
     for mode in ["host", "none"] {
-        let id = container_net::network::mode_id(mode);
-        let driver = if mode == "host" { "host" } else { "null" };
-        rows.push((id, mode.to_owned(), driver));
+        rows.push(Row {
+            id: container_net::network::mode_id(mode),
+            name: mode.to_owned(),
+            driver: if mode == "host" { "host" } else { "null" },
+            labels: BTreeMap::new(),
+            builtin: true,
+        });
     }
-    rows.sort_by(|a, b| a.1.cmp(&b.1));
+    rows.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(rows)
 }
 
+/// `network ls --filter` conditions: values of one key are alternatives, and
+/// every key must hold, as in Docker.
+#[derive(Default)]
+struct Filters {
+    names: Vec<String>,
+    ids: Vec<String>,
+    drivers: Vec<String>,
+    labels: Vec<(String, Option<String>)>,
+    builtin: Option<bool>,
+}
+
+impl Filters {
+    fn parse(texts: &[String]) -> anyhow::Result<Filters> {
+        let mut filters = Filters::default();
+        for text in texts {
+            let Some((key, value)) = text.split_once('=') else {
+                anyhow::bail!("invalid filter '{text}': use KEY=VALUE");
+            };
+            match key {
+                "name" => filters.names.push(value.to_owned()),
+                "id" => filters.ids.push(value.to_owned()),
+                "driver" => filters.drivers.push(value.to_owned()),
+                "label" => filters.labels.push(match value.split_once('=') {
+                    Some((k, v)) => (k.to_owned(), Some(v.to_owned())),
+                    None => (value.to_owned(), None),
+                }),
+                "type" => {
+                    filters.builtin = Some(match value {
+                        "builtin" => true,
+                        "custom" => false,
+                        _ => anyhow::bail!(
+                            "invalid filter 'type={value}': use type=custom or type=builtin"
+                        ),
+                    })
+                }
+                "scope" if value == "local" => {}
+                _ => anyhow::bail!(
+                    "invalid filter '{key}': use name, id, driver, label, type or scope"
+                ),
+            }
+        }
+        Ok(filters)
+    }
+
+    fn keep(&self, row: &Row) -> bool {
+        let has_label = |(key, value): &(String, Option<String>)| match value {
+            Some(value) => row.labels.get(key) == Some(value),
+            None => row.labels.contains_key(key),
+        };
+        (self.names.is_empty() || self.names.iter().any(|n| row.name.contains(n.as_str())))
+            && (self.ids.is_empty() || self.ids.iter().any(|i| row.id.starts_with(i.as_str())))
+            && (self.drivers.is_empty() || self.drivers.iter().any(|d| d == row.driver))
+            && self.labels.iter().all(has_label)
+            && self.builtin.is_none_or(|b| b == row.builtin)
+    }
+}
+
 fn list(runtime: &Runtime, args: LsArgs) -> anyhow::Result<ExitCode> {
-    let rows = rows(runtime)?;
+    let filters = Filters::parse(&args.filters)?;
+    let format = Format::parse(args.format.as_deref())?.with_headers(&[("ID", "NETWORK ID")]);
+    let rows: Vec<Row> = rows(runtime)?
+        .into_iter()
+        .filter(|r| filters.keep(r))
+        .collect();
     let short = |id: &str| match args.no_trunc {
         true => id.to_owned(),
         false => id[..12].to_owned(),
     };
     let mut out = std::io::stdout().lock();
     if args.quiet {
-        for (id, _, _) in &rows {
-            writeln!(out, "{}", short(id))?;
+        for row in &rows {
+            writeln!(out, "{}", short(&row.id))?;
         }
         return Ok(ExitCode::SUCCESS);
     }
-    match Format::parse(args.format.as_deref())?.with_headers(&[("ID", "NETWORK ID")]) {
+    match format {
         Format::Table => {
             let mut table = Table::new(vec!["NETWORK ID", "NAME", "DRIVER", "SCOPE"]);
-            for (id, name, driver) in &rows {
+            for row in &rows {
                 table.push(vec![
-                    short(id),
-                    name.clone(),
-                    driver.to_string(),
+                    short(&row.id),
+                    row.name.clone(),
+                    row.driver.to_string(),
                     "local".into(),
                 ]);
             }
@@ -164,8 +258,10 @@ fn list(runtime: &Runtime, args: LsArgs) -> anyhow::Result<ExitCode> {
         format => {
             let rows: Vec<Value> = rows
                 .iter()
-                .map(|(id, name, driver)| {
-                    json!({"ID": short(id), "Name": name, "Driver": driver, "Scope": "local"})
+                .map(|row| {
+                    let labels: Vec<String> =
+                        row.labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                    json!({"ID": short(&row.id), "Name": row.name, "Driver": row.driver, "Scope": "local", "Labels": labels.join(",")})
                 })
                 .collect();
             format.write_rows(&mut out, &rows)?;
@@ -189,7 +285,9 @@ fn remove(runtime: &Runtime, name: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn inspect(runtime: &Runtime, args: NamesArgs) -> anyhow::Result<ExitCode> {
+fn inspect(runtime: &Runtime, args: InspectArgs) -> anyhow::Result<ExitCode> {
+    // A bad template fails before anything is looked up.
+    Format::parse(args.format.as_deref())?;
     let networks = runtime.networks();
     let records = runtime.list()?;
     let mut found = Vec::new();
@@ -203,11 +301,8 @@ fn inspect(runtime: &Runtime, args: NamesArgs) -> anyhow::Result<ExitCode> {
             }
         }
     }
-    writeln!(
-        std::io::stdout(),
-        "{}",
-        serde_json::to_string_pretty(&found)?
-    )?;
+    let mut out = std::io::stdout().lock();
+    crate::output::write_inspected(&mut out, args.format.as_deref(), &found)?;
     Ok(if failed {
         ExitCode::FAILURE
     } else {

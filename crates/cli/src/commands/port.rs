@@ -1,6 +1,7 @@
 //! `container port NAME [PORT[/PROTO]]`: the published ports, as Docker lists
-//! them, each with whether a process in the container listens behind it, and if
-//! not, why (listening on 127.0.0.1 only, on another port, or not running).
+//! them on stdout; for each that no process in the container listens behind, a
+//! warning on stderr says why (listening on 127.0.0.1 only, on another port, or
+//! not running).
 
 use std::io::Write as _;
 use std::process::ExitCode;
@@ -38,19 +39,16 @@ pub fn run(context: &Context, args: PortArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let Some(wanted) = &args.port else {
+        // Docker's lines on stdout, for scripts; why a port does not answer on stderr.
         for port in &record.state.ports {
             let status = status(&record, port);
-            let note = match status.is_listening() {
-                true => "listening".to_owned(),
-                false => format!("not answering: {}", status.explain(&port.port_key())),
-            };
             for (ip, host_port) in port.host_addresses() {
-                writeln!(
-                    out,
-                    "{} -> {}:{host_port}    {note}",
-                    port.port_key(),
-                    bracketed(&ip)
-                )?;
+                let line = format!("{} -> {}:{host_port}", port.port_key(), bracketed(&ip));
+                writeln!(out, "{line}")?;
+                if !status.is_listening() {
+                    let why = status.explain(&port.port_key());
+                    writeln!(std::io::stderr(), "warning: {line} is not answering: {why}")?;
+                }
             }
         }
         return Ok(ExitCode::SUCCESS);

@@ -142,8 +142,84 @@ fn ports(record: &ContainerRecord) -> String {
     if !record.is_running() {
         return String::new();
     }
-    let shown: Vec<String> = record.state.ports.iter().map(|p| p.display_ps()).collect();
+    let mut bindings: Vec<Binding> = record
+        .state
+        .ports
+        .iter()
+        .flat_map(|p| {
+            p.host_addresses()
+                .into_iter()
+                .map(|(ip, host_port)| Binding {
+                    container_port: p.container_port,
+                    ip,
+                    host_port: host_port.parse().unwrap_or_default(),
+                    protocol: p.protocol.as_str(),
+                })
+        })
+        .collect();
+    displayable_ports(&mut bindings)
+}
+
+/// One host address and port a container port is published on.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct Binding {
+    container_port: u16,
+    ip: String,
+    host_port: u16,
+    protocol: &'static str,
+}
+
+/// The PORTS column as Docker draws it: runs of consecutive ports published on
+/// the same numbers (`-p 8000-8002:8000-8002`) become one range per address,
+/// `0.0.0.0:8000-8002->8000-8002/tcp`, first; ports published on other numbers
+/// follow one by one.
+fn displayable_ports(bindings: &mut [Binding]) -> String {
+    bindings.sort();
+    // Per address and protocol, in the order first seen: the run being extended.
+    let mut runs: Vec<(RunKey, (u16, u16))> = Vec::new();
+    let mut shown = Vec::new();
+    let mut others = Vec::new();
+    for binding in bindings.iter() {
+        let port = binding.container_port;
+        let ip = bracket(&binding.ip);
+        if binding.host_port != port {
+            others.push(format!(
+                "{ip}:{}->{port}/{}",
+                binding.host_port, binding.protocol
+            ));
+            continue;
+        }
+        let key = (ip, binding.protocol);
+        match runs.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, (_, last))) if *last + 1 == port => *last = port,
+            Some((key, run)) => {
+                shown.push(range(key, *run));
+                *run = (port, port);
+            }
+            None => runs.push((key, (port, port))),
+        }
+    }
+    shown.extend(runs.iter().map(|(key, run)| range(key, *run)));
+    shown.extend(others);
     shown.join(", ")
+}
+
+/// A bracketed host address and a protocol.
+type RunKey = (String, &'static str);
+
+fn range((ip, protocol): &RunKey, (first, last): (u16, u16)) -> String {
+    let ports = match first == last {
+        true => first.to_string(),
+        false => format!("{first}-{last}"),
+    };
+    format!("{ip}:{ports}->{ports}/{protocol}")
+}
+
+fn bracket(ip: &str) -> String {
+    match ip.contains(':') {
+        true => format!("[{ip}]"),
+        false => ip.to_owned(),
+    }
 }
 
 /// The fields of Docker's `ps --format`.
@@ -250,6 +326,45 @@ fn is_ancestor(record: &ContainerRecord, image: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use super::{Binding, displayable_ports};
+
+    fn binding(ip: &str, host_port: u16, container_port: u16, protocol: &'static str) -> Binding {
+        Binding {
+            container_port,
+            ip: ip.to_owned(),
+            host_port,
+            protocol,
+        }
+    }
+
+    #[test]
+    fn ports_column_groups_runs_as_docker_does() {
+        let mut bindings = Vec::new();
+        for port in [8002, 8000, 8001] {
+            bindings.push(binding("0.0.0.0", port, port, "tcp"));
+            bindings.push(binding("::", port, port, "tcp"));
+        }
+        bindings.push(binding("127.0.0.1", 18005, 80, "udp"));
+        bindings.push(binding("0.0.0.0", 9090, 9090, "udp"));
+        bindings.push(binding("0.0.0.0", 9000, 9000, "tcp"));
+        assert_eq!(
+            displayable_ports(&mut bindings),
+            // A run ends where the next port of its address is not the next number.
+            "0.0.0.0:8000-8002->8000-8002/tcp, 0.0.0.0:9000->9000/tcp, \
+             [::]:8000-8002->8000-8002/tcp, 0.0.0.0:9090->9090/udp, 127.0.0.1:18005->80/udp"
+        );
+
+        let mut bindings = vec![
+            binding("0.0.0.0", 8080, 80, "tcp"),
+            binding("::", 8080, 80, "tcp"),
+        ];
+        assert_eq!(
+            displayable_ports(&mut bindings),
+            "0.0.0.0:8080->80/tcp, [::]:8080->80/tcp"
+        );
+        assert_eq!(displayable_ports(&mut []), "");
+    }
+
     use super::*;
 
     #[test]

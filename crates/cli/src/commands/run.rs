@@ -4,7 +4,7 @@ use std::io::Write as _;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
-use container_runtime::StartMode;
+use container_runtime::{RuntimeError, StartMode};
 
 use crate::cli::RunArgs;
 use crate::context::Context;
@@ -29,16 +29,22 @@ fn run_container(context: &Context, args: &RunArgs) -> anyhow::Result<ExitCode> 
     let runtime = context.containers()?;
     let record = super::create::create(context, &runtime, &args.options)?;
     let starting = || format!("starting container {}", record.short_id());
+    // The monitor's message is the cause as it stands: its error would name the
+    // container a second time, by its full ID.
+    let start_failed = |error: RuntimeError| match error {
+        RuntimeError::Monitor { message, .. } => anyhow::anyhow!(message).context(starting()),
+        other => anyhow::Error::from(other).context(starting()),
+    };
     if args.detach {
         runtime
             .start(&record.id, StartMode::Detached)
-            .with_context(starting)?;
+            .map_err(start_failed)?;
         writeln!(std::io::stdout(), "{}", record.id)?;
         return Ok(ExitCode::SUCCESS);
     }
     runtime
         .start(&record.id, StartMode::Attached)
-        .with_context(starting)?;
+        .map_err(start_failed)?;
     let code = super::attach::stream(
         &runtime,
         &record.id,

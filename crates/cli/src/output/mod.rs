@@ -113,6 +113,23 @@ impl Format {
     }
 }
 
+/// What the `inspect` commands print for `--format text`: Docker's indented JSON
+/// array when none is given (or `json`), else each object through the template,
+/// so `{{json .}}` gives one compact line per object.
+pub fn write_inspected(
+    out: &mut impl Write,
+    text: Option<&str>,
+    found: &[Value],
+) -> anyhow::Result<()> {
+    match text.map(str::trim) {
+        None | Some("") | Some("json") => {
+            writeln!(out, "{}", serde_json::to_string_pretty(found)?)?;
+            Ok(())
+        }
+        Some(_) => Format::parse(text)?.write_rows(out, found),
+    }
+}
+
 /// The header row of a `table` template: each `{{…}}` becomes the label of the
 /// last `.Field` in it, the text between stays.
 fn header_for(text: &str, labels: &[(&str, &str)]) -> String {

@@ -127,7 +127,7 @@ impl Store {
                 &manifest_digest,
                 manifest.len() as u64,
             );
-            self.name_loaded(&names, descriptor, &manifest_digest)?;
+            self.name_loaded(&names, descriptor, &manifest_digest, &config_digest)?;
             loaded.push(Loaded {
                 names,
                 id: config_digest,
@@ -221,7 +221,7 @@ impl Store {
                 entry.digest().as_ref(),
                 top.len() as u64,
             );
-            self.name_loaded(&names, descriptor, &manifest_digest)?;
+            self.name_loaded(&names, descriptor, &manifest_digest, &config_digest)?;
             match loaded.iter_mut().find(|l| l.id == config_digest) {
                 Some(same) => same.names.extend(names),
                 None => loaded.push(Loaded {
@@ -233,16 +233,25 @@ impl Store {
         Ok(loaded)
     }
 
-    /// Tags the loaded image with each name, or keeps it untagged.
+    /// Tags the loaded image with each name, or keeps it untagged. A name that
+    /// already holds an image of this ID (one pulled, saved and loaded back) keeps
+    /// the manifest it has, with its registry digest, as Docker keeps the image:
+    /// moving the name would leave the first as a `<none>` twin of the same ID.
     fn name_loaded(
         &self,
         names: &[Reference],
         descriptor: Descriptor,
         manifest: &str,
+        config_digest: &str,
     ) -> Result<()> {
         let _lock = self.lock_metadata()?;
+        let images = self.images()?;
         for name in names {
-            self.set_tag(name, descriptor.clone())?;
+            let has_it = crate::catalog::find_named(&images, name)
+                .is_some_and(|i| images[i].id == config_digest);
+            if !has_it {
+                self.set_tag(name, descriptor.clone())?;
+            }
         }
         if names.is_empty() && !self.is_named(manifest)? {
             self.keep_untagged(manifest)?;

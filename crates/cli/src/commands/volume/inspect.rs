@@ -1,6 +1,5 @@
 //! `container volume inspect`
 
-use std::io::Write as _;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
@@ -11,7 +10,8 @@ use crate::output::Format;
 
 pub fn run(context: &Context, args: VolumeInspectArgs) -> anyhow::Result<ExitCode> {
     let runtime = context.containers()?;
-    let format = Format::parse(args.format.as_deref())?;
+    // A bad template fails before anything is looked up.
+    Format::parse(args.format.as_deref())?;
     let mut found = Vec::new();
     let mut failed = false;
     for name in &args.names {
@@ -28,10 +28,7 @@ pub fn run(context: &Context, args: VolumeInspectArgs) -> anyhow::Result<ExitCod
     }
 
     let mut out = std::io::stdout().lock();
-    match format {
-        Format::Table | Format::Json => writeln!(out, "{}", serde_json::to_string_pretty(&found)?)?,
-        format => format.write_rows(&mut out, &found)?,
-    }
+    crate::output::write_inspected(&mut out, args.format.as_deref(), &found)?;
     Ok(if failed {
         ExitCode::FAILURE
     } else {
