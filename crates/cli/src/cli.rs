@@ -71,6 +71,11 @@ pub enum Command {
     Exec(ExecArgs),
     /// Attach to a running container's output (and its input, if started with -i)
     Attach(AttachArgs),
+    /// Build an image from a Dockerfile
+    Build(crate::commands::build::BuildArgs),
+    /// Manage builds: `builder build`, `builder prune`
+    #[command(subcommand)]
+    Builder(crate::commands::build::BuilderCommand),
     /// Download an image from a registry
     Pull(PullArgs),
     /// Upload an image to a registry
@@ -127,6 +132,8 @@ pub enum Command {
 /// `container image …`
 #[derive(Debug, Subcommand)]
 pub enum ImageCommand {
+    /// Build an image from a Dockerfile
+    Build(crate::commands::build::BuildArgs),
     /// Download an image from a registry
     Pull(PullArgs),
     /// Upload an image to a registry

@@ -159,6 +159,24 @@ pub enum LayerError {
         target: String,
     },
 
+    /// A file of the directory being turned into a layer could not be read.
+    #[error("reading `{}` for a layer", path.display())]
+    ReadSource {
+        /// The file.
+        path: PathBuf,
+        /// The failure.
+        #[source]
+        source: io::Error,
+    },
+
+    /// The layer blob could not be written.
+    #[error("writing layer blob")]
+    WriteBlob {
+        /// The failure.
+        #[source]
+        source: io::Error,
+    },
+
     /// An entry of a kind this crate does not apply.
     #[error("entry `{entry}` is {what}, which is not supported")]
     Unsupported {

@@ -60,6 +60,7 @@
 #![warn(missing_docs)]
 
 mod compression;
+mod diff;
 mod entry;
 mod error;
 mod link;
@@ -75,6 +76,7 @@ use std::path::{Path, PathBuf};
 
 pub use compression::Compression;
 use compression::TarStream;
+pub use diff::{Diffed, diff_directory, tar_directory};
 pub use error::LayerError;
 use resolve::Lowers;
 use unpack::{BUFFER_SIZE, Unpacker};

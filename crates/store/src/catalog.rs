@@ -140,16 +140,23 @@ impl Store {
     /// Points `target` at `descriptor`; the image it pointed to before becomes untagged
     /// (kept as `<none>`) when no other name holds it.
     pub(crate) fn set_tag(&self, target: &Reference, descriptor: Descriptor) -> Result<()> {
-        let name = target.to_string();
+        self.set_tags(std::slice::from_ref(target), descriptor)
+    }
+
+    /// Points every one of `targets` at `descriptor`, in one write of the index.
+    pub(crate) fn set_tags(&self, targets: &[Reference], descriptor: Descriptor) -> Result<()> {
+        let names: BTreeSet<String> = targets.iter().map(|t| t.to_string()).collect();
         let mut index = self.layout.read_index()?;
         let mut entries = index.manifests().clone();
         let previous: Vec<Descriptor> = entries
             .iter()
-            .filter(|d| ref_name(d) == Some(&name))
+            .filter(|d| ref_name(d).is_some_and(|n| names.contains(n)))
             .cloned()
             .collect();
-        entries.retain(|d| ref_name(d) != Some(&name));
-        entries.push(layout::tagged(descriptor, &name));
+        entries.retain(|d| !ref_name(d).is_some_and(|n| names.contains(n)));
+        for name in &names {
+            entries.push(layout::tagged(descriptor.clone(), name));
+        }
         index.set_manifests(entries);
 
         let mut untagged = self.read_untagged()?;
@@ -165,6 +172,22 @@ impl Store {
             }
         }
         self.layout.write_index(&index)?;
+        self.write_untagged(&untagged)
+    }
+
+    /// Keeps an image that no tag names, as `<none>`. Call with the metadata lock.
+    pub(crate) fn keep_untagged(&self, manifest_digest: &str) -> Result<()> {
+        let is_named = self
+            .layout
+            .read_index()?
+            .manifests()
+            .iter()
+            .any(|d| d.digest().to_string() == manifest_digest);
+        if is_named {
+            return Ok(());
+        }
+        let mut untagged = self.read_untagged()?;
+        untagged.manifests.insert(manifest_digest.to_owned());
         self.write_untagged(&untagged)
     }
 
@@ -263,13 +286,15 @@ impl Store {
             report.removals.push(Removal::Deleted(image.id.clone()));
         }
         let _lock = self.lock_metadata()?;
+        // Cached build steps would keep layers of the images just removed.
+        self.drop_build_cache()?;
         report.reclaimed = self.collect_garbage()?;
         Ok(report)
     }
 
     /// Deletes blobs and layers that no image reaches. Call with the metadata lock held.
     /// Returns the bytes freed.
-    fn collect_garbage(&self) -> Result<u64> {
+    pub(crate) fn collect_garbage(&self) -> Result<u64> {
         let (blobs, chains) = self.reachable()?;
         let mut freed = 0;
         for digest in self.layout.blob_digests()? {
@@ -291,6 +316,7 @@ impl Store {
     fn reachable(&self) -> Result<(BTreeSet<String>, BTreeSet<String>)> {
         let mut manifests: Vec<String> = self.read_untagged()?.manifests.into_iter().collect();
         manifests.extend(self.holds()?.into_keys());
+        manifests.extend(self.build_cache_manifests()?);
         let mut blobs = BTreeSet::new();
         for entry in self.layout.read_index()?.manifests() {
             let digest = entry.digest().to_string();
@@ -402,14 +428,6 @@ impl Store {
     pub(crate) fn read_config(&self, digest: &str) -> Result<ImageConfig> {
         let bytes = self.layout.read_blob(digest)?;
         serde_json::from_slice(&bytes).map_err(|e| invalid("config", digest, e.to_string()))
-    }
-
-    /// Keeps `manifest` as an untagged image (`<none>`), e.g. one loaded without a
-    /// name. Call with the metadata lock held.
-    pub(crate) fn keep_untagged(&self, manifest: &str) -> Result<()> {
-        let mut untagged = self.read_untagged()?;
-        untagged.manifests.insert(manifest.to_owned());
-        self.write_untagged(&untagged)
     }
 
     fn read_untagged(&self) -> Result<Untagged> {

@@ -36,6 +36,11 @@ pub(crate) fn read_record(layers: &Path, chain_id: &str) -> Option<LayerRecord> 
         .flatten()
 }
 
+/// Writes the record of a layer, before its directory is moved into place.
+pub(crate) fn write_record(layers: &Path, chain_id: &str, record: &LayerRecord) -> Result<()> {
+    fsutil::write_json(&record_path(layers, chain_id), record)
+}
+
 /// Moves unpacked layers into place, bottom first, after one sync of the filesystem:
 /// cheaper than a sync per file, and no rename reaches the disk before the files do.
 pub(crate) fn commit_all(layers: &Path, unpacked: Vec<crate::pull::Unpacked>) -> Result<()> {

@@ -11,6 +11,8 @@
 //! - `layers/<chain-id>/` is each layer unpacked once, in overlayfs form, ready to be a
 //!   `lowerdir`; `layers/<chain-id>.json` records its diff ID and size. The directory
 //!   appears (by rename) only once it is complete and synced.
+//! - `build-cache/<key>.json` names the image each build step made, by the step's cache
+//!   key; those images keep their layers from collection until the cache is pruned.
 //! - `holds/<container-id>` names the manifest a container was created from: held
 //!   images are never pruned or collected, and need force to lose their last name.
 //! - `locks/` holds lock files: `store.lock` guards `index.json`, `untagged.json` and
@@ -24,7 +26,9 @@
 #![warn(missing_docs)]
 
 mod archive;
+mod build_cache;
 mod catalog;
+mod commit;
 mod error;
 mod follow;
 mod fsutil;
@@ -41,6 +45,7 @@ use std::path::{Path, PathBuf};
 
 pub use archive::{ArchiveFormat, Loaded};
 pub use catalog::{DiskUsage, PruneReport, Removal};
+pub use commit::NewLayer;
 pub use error::{Result, StoreError};
 pub use image::{History, Image, ImageConfig, RootFs, chain_ids, short_id};
 pub use layout::REF_NAME;
@@ -80,6 +85,11 @@ impl Store {
     /// The OCI layout directory, which other OCI tools can read.
     pub fn content_dir(&self) -> PathBuf {
         self.root.join("content")
+    }
+
+    /// The file of a blob in `content/` (which may not exist).
+    pub fn blob_path(&self, digest: &str) -> PathBuf {
+        self.layout.blob_path(digest)
     }
 
     /// Where unpacked layers live.

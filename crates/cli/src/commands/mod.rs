@@ -2,6 +2,7 @@
 
 mod archive;
 mod attach;
+pub mod build;
 mod completion;
 mod copy_helper;
 mod cp;
@@ -65,6 +66,10 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Exec(args) => exec::run(&context, args),
         Command::Attach(args) => attach::run(&context, args),
         Command::Monitor(args) => monitor::run(&context, args),
+        Command::Build(args) | Command::Image(ImageCommand::Build(args)) => {
+            build::run(&context, args)
+        }
+        Command::Builder(command) => build::builder(&context, command),
         Command::Pull(args) | Command::Image(ImageCommand::Pull(args)) => pull::run(&context, args),
         Command::Push(args) | Command::Image(ImageCommand::Push(args)) => push::run(&context, args),
         Command::Save(args) | Command::Image(ImageCommand::Save(args)) => {

@@ -1,0 +1,173 @@
+//! FROM: a stage's base (`scratch`, an earlier stage, or an image, pulled when
+//! missing or with `--pull`), and the base image's ONBUILD triggers.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use container_dockerfile::Instruction;
+use container_reference::Reference;
+use container_registry::platform::Platform;
+use container_store::{Image, PullOptions};
+use serde_json::Value;
+
+use crate::BuildEvent;
+use crate::error::{BuildError, Result, StepError};
+use crate::image_config as config;
+use crate::stage::{StageEnv, State, is_layer_step, stage_index};
+
+/// The stage's starting state, and the triggers to run before its instructions.
+pub(crate) fn begin(env: &StageEnv<'_>, index: usize) -> Result<(State, Vec<Instruction>)> {
+    let stage = &env.file.stages[index];
+    let lookup = |name: &str| env.globals.get(name).cloned().flatten();
+    let from_error = |error: StepError| BuildError::Step {
+        file: env.options.dockerfile_name.clone(),
+        line: stage.line,
+        instruction: stage.original.clone(),
+        source: Box::new(error),
+    };
+    let expand = |word: &str| {
+        env.lexer().expand(word, &lookup).map_err(|e| {
+            from_error(StepError::Dockerfile(container_dockerfile::Error::new(
+                stage.line,
+                Some("FROM"),
+                container_dockerfile::ErrorKind::Expand(e),
+            )))
+        })
+    };
+    let name = expand(&stage.from.image)?;
+    let platform = match &stage.from.platform {
+        Some(platform) => Some(Platform::parse(&expand(platform)?).map_err(|e| {
+            from_error(StepError::Unsupported {
+                what: format!("the platform in FROM ({e})"),
+            })
+        })?),
+        None => None,
+    };
+
+    let prefix = match env.is_multi_stage {
+        true => format!(
+            "{} ",
+            stage.name().map_or(format!("stage-{index}"), str::to_owned)
+        ),
+        false => String::new(),
+    };
+    let started = Instant::now();
+    let (image, base_config, shown) =
+        base(env, index, &name, platform.as_ref()).map_err(from_error)?;
+    let mut config = match &base_config {
+        Some(base) => config::from_base(base),
+        None => {
+            let platform = platform.unwrap_or_else(|| env.platform());
+            config::scratch(
+                &platform.os,
+                &platform.architecture,
+                platform.variant.as_deref(),
+            )
+        }
+    };
+    let triggers = take_triggers(&mut config).map_err(from_error)?;
+    let steps = 1
+        + triggers.iter().filter(|i| is_layer_step(i)).count()
+        + stage
+            .instructions
+            .iter()
+            .filter(|i| is_layer_step(i))
+            .count();
+    let label = format!("{prefix}1/{steps}");
+    (env.events)(BuildEvent::Step {
+        label: label.clone(),
+        text: format!("FROM {shown}"),
+    });
+    (env.events)(BuildEvent::Done {
+        label,
+        is_cached: false,
+        elapsed: started.elapsed(),
+    });
+    let key = match &image {
+        Some(image) => image.id.clone(),
+        None => format!("scratch {}", config["architecture"]),
+    };
+    let is_dirty = !triggers.is_empty() || image.is_none();
+    let state = State {
+        image,
+        config,
+        key,
+        args: Default::default(),
+        has_cmd: false,
+        is_dirty,
+        step: 1,
+        steps,
+        prefix,
+        stage: index,
+    };
+    Ok((state, triggers))
+}
+
+/// The base image and its config, and how to show it: `None` for scratch.
+fn base(
+    env: &StageEnv<'_>,
+    index: usize,
+    name: &str,
+    platform: Option<&Platform>,
+) -> std::result::Result<(Option<Image>, Option<Value>, String), StepError> {
+    if name.eq_ignore_ascii_case("scratch") {
+        return Ok((None, None, "scratch".into()));
+    }
+    if let Some(stage) = stage_index(env.file, name, index) {
+        let image = env
+            .results
+            .image(stage)
+            .ok_or_else(|| StepError::StageOrder {
+                name: name.to_owned(),
+            })?;
+        let config = image.raw_config.clone();
+        return Ok((Some(image), Some(config), name.to_owned()));
+    }
+    let image = resolve_image(env, name, platform)?;
+    let shown = Reference::parse_with_default_tag(name)
+        .map(|r| r.to_string())
+        .unwrap_or_else(|_| name.to_owned());
+    let config = image.raw_config.clone();
+    Ok((Some(image), Some(config), shown))
+}
+
+/// An image by name: from the store, or pulled when missing (always with `--pull`).
+pub(crate) fn resolve_image(
+    env: &StageEnv<'_>,
+    name: &str,
+    platform: Option<&Platform>,
+) -> std::result::Result<Image, StepError> {
+    let store = env.store();
+    let failed = |source| StepError::BaseImage {
+        name: name.to_owned(),
+        source,
+    };
+    let wanted = platform.cloned().or_else(|| env.options.platform.clone());
+    if !env.options.pull
+        && let Ok(image) = store.resolve(name)
+        && wanted.as_ref().is_none_or(|p| image.config.can_serve(p))
+    {
+        return Ok(image);
+    }
+    let reference = Reference::parse_with_default_tag(name)
+        .map_err(|e| failed(container_store::StoreError::from(e)))?;
+    let options = PullOptions { platform: wanted };
+    let pulled = env
+        .tokio
+        .block_on(store.pull(&reference, &env.options.access, &options, Arc::new(|_| {})))
+        .map_err(failed)?;
+    Ok(pulled.image)
+}
+
+/// The base's ONBUILD triggers, parsed; the new image does not inherit them.
+fn take_triggers(config: &mut Value) -> std::result::Result<Vec<Instruction>, StepError> {
+    let triggers = config::strings(config, "OnBuild").unwrap_or_default();
+    if triggers.is_empty() {
+        return Ok(Vec::new());
+    }
+    config::set(config, "OnBuild", Value::Null);
+    triggers
+        .iter()
+        .map(|text| container_dockerfile::parse_trigger(text).map_err(StepError::from))
+        .collect()
+}
