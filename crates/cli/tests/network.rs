@@ -17,24 +17,23 @@ use std::time::{Duration, Instant};
 use common::{busybox_env, container, inspect};
 use container_test_support::TestEnv;
 
-/// Whether any link, address or rule of `env`'s networks is on the host.
+/// Whether any link, address or rule of `env`'s networks (its bridge, or an
+/// address in its subnets) is on the host.
 fn leftovers(env: &TestEnv) -> Vec<String> {
     let bridge = env.network.bridge();
-    let mut found = Vec::new();
-    let links = command_output("ip", &["-o", "link"]);
-    for line in links.lines() {
-        if line.contains(&bridge) || line.contains("br-") && line.contains(": br-") {
-            found.push(line.to_owned());
-        }
-    }
+    let slot = bridge.trim_start_matches("ctest");
+    let subnets = [format!("10.200.{slot}."), format!("10.201.{slot}.")];
+    let ours =
+        |line: &str| line.contains(&bridge) || subnets.iter().any(|s| line.contains(s.as_str()));
+    let mut found: Vec<String> = command_output("ip", &["-o", "link"])
+        .lines()
+        .chain(command_output("ip", &["-o", "addr"]).lines())
+        .filter(|l| ours(l))
+        .map(str::to_owned)
+        .collect();
     for table in ["nat", "filter"] {
         let rules = command_output("iptables", &["-w", "-t", table, "-S"]);
-        found.extend(
-            rules
-                .lines()
-                .filter(|l| l.contains(&format!("CTR-{bridge}")))
-                .map(str::to_owned),
-        );
+        found.extend(rules.lines().filter(|l| ours(l)).map(str::to_owned));
     }
     found
 }
@@ -342,11 +341,24 @@ fn a_host_port_in_use_fails_before_the_container_starts() {
     );
 }
 
+/// A store with the python fixture image as `python:3.11-slim`.
+fn python_env() -> (container_test_support::Registry, TestEnv) {
+    container_test_support::fixture_layout_with_debian();
+    let registry = container_test_support::Registry::start();
+    registry.load("python-3.11-slim", "library/python:3.11-slim");
+    let env = common::mirrored_env(&registry);
+    container(&env, &["pull", "-q", "python:3.11-slim"]).success();
+    (registry, env)
+}
+
 #[test]
 fn udp_ports_are_published_too() {
-    let (_registry, env) = busybox_env();
+    let (_registry, env) = python_env();
     let port = free_udp_port();
-    // busybox's nc has no UDP mode; its syslogd receives datagrams and logs them.
+    let server = "import socket\n\
+                  s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n\
+                  s.bind(('0.0.0.0', 5353))\n\
+                  while True:\n    data, peer = s.recvfrom(2048)\n    s.sendto(b'echo:' + data, peer)\n";
     container(
         &env,
         &[
@@ -355,27 +367,257 @@ fn udp_ports_are_published_too() {
             "--name",
             "udp",
             "-p",
-            &format!("127.0.0.1:{port}:514/udp"),
-            "busybox",
-            "sh",
+            &format!("127.0.0.1:{port}:5353/udp"),
+            "python:3.11-slim",
+            "python3",
             "-c",
-            "syslogd -n -R 0 -O - -r 2>/dev/null || syslogd -n -O /dev/stdout -L",
+            server,
         ],
     )
     .success();
     let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
+    socket
+        .set_read_timeout(Some(Duration::from_millis(300)))
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut reply = [0u8; 64];
+    let length = loop {
+        socket.send_to(b"ping", ("127.0.0.1", port)).unwrap();
+        if let Ok((length, _)) = socket.recv_from(&mut reply) {
+            break length;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no UDP reply through the published port"
+        );
+    };
+    assert_eq!(&reply[..length], b"echo:ping");
+    let listing = container(&env, &["port", "udp"]);
+    assert!(
+        listing
+            .success()
+            .stdout
+            .contains(&format!("5353/udp -> 127.0.0.1:{port}    listening")),
+        "{listing}"
+    );
+    container(&env, &["rm", "-f", "udp"]).success();
+    assert_eq!(leftovers(&env), Vec::<String>::new());
+}
+
+#[test]
+fn containers_on_a_user_network_resolve_each_other_by_name() {
+    let (_registry, env) = busybox_env();
+    let created = container(&env, &["network", "create", "appnet"]);
+    let id = created.success().stdout.trim().to_owned();
+    assert_eq!(id.len(), 64, "{created}");
+    let listing = container(
+        &env,
+        &["network", "ls", "--format", "{{.Name}} {{.Driver}}"],
+    );
+    assert_eq!(
+        listing.success().stdout,
+        "appnet bridge\nbridge bridge\nhost host\nnone null\n"
+    );
+    let details = container(&env, &["network", "inspect", "appnet"]);
+    let details: serde_json::Value = serde_json::from_str(&details.success().stdout).unwrap();
+    let subnet = details[0]["IPAM"]["Config"][0]["Subnet"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let slot = env.network.bridge().trim_start_matches("ctest").to_owned();
+    assert!(subnet.starts_with(&format!("10.201.{slot}.")), "{subnet}");
+    let again = container(&env, &["network", "create", "appnet"]);
+    again.failure();
+    assert!(again.stderr.contains("already exists"), "{again}");
+
+    let script = "mkdir -p /www && echo db-page > /www/index.html && exec httpd -f -p 80 -h /www";
+    container(
+        &env,
+        &[
+            "run",
+            "-d",
+            "--network",
+            "appnet",
+            "--name",
+            "db",
+            "busybox",
+            "sh",
+            "-c",
+            script,
+        ],
+    )
+    .success();
+    container(
+        &env,
+        &[
+            "run",
+            "-d",
+            "--network",
+            "appnet",
+            "--name",
+            "app",
+            "busybox",
+            "sleep",
+            "60",
+        ],
+    )
+    .success();
+    let fetch = "for i in $(seq 50); do printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc db 80 && exit 0; sleep 0.1; done; exit 1";
+    let page = container(&env, &["exec", "app", "sh", "-c", fetch]);
+    assert!(page.success().stdout.contains("db-page"), "{page}");
+    // The earlier container learnt of the later one, and forgets it when it stops.
+    let hosts = |name: &str| container(&env, &["exec", name, "cat", "/etc/hosts"]).stdout;
+    assert!(hosts("db").contains("\tapp\n"), "{}", hosts("db"));
+    let inspected = &inspect(&env, "db")["NetworkSettings"]["Networks"]["appnet"];
+    assert!(
+        inspected["IPAddress"]
+            .as_str()
+            .unwrap()
+            .starts_with(&format!("10.201.{slot}."))
+    );
+
+    // The default network has no names of its peers, as in Docker.
+    container(
+        &env,
+        &["run", "-d", "--name", "loner", "busybox", "sleep", "60"],
+    )
+    .success();
+    assert!(!hosts("loner").contains("db"), "{}", hosts("loner"));
+
+    container(&env, &["stop", "-t", "0", "app"]).success();
+    assert!(!hosts("db").contains("\tapp\n"), "{}", hosts("db"));
+
+    let busy = container(&env, &["network", "rm", "appnet"]);
+    busy.failure();
+    assert!(busy.stderr.contains("has containers attached"), "{busy}");
+    container(&env, &["rm", "-f", "db", "app", "loner"]).success();
+    container(&env, &["network", "rm", "appnet"]).success();
+    container(&env, &["network", "create", "spare"]).success();
+    let pruned = container(&env, &["network", "prune", "-f"]);
+    assert_eq!(pruned.success().stdout, "Deleted Networks:\nspare\n");
+    let gone = container(&env, &["run", "--network", "appnet", "busybox", "true"]);
+    gone.code_is(125);
+    assert!(gone.stderr.contains("network appnet not found"), "{gone}");
+    assert_eq!(leftovers(&env), Vec::<String>::new());
+}
+
+#[test]
+fn a_killed_monitor_leaves_nothing_after_rm() {
+    let (_registry, env) = busybox_env();
+    container(
+        &env,
+        &[
+            "run", "-d", "--name", "web", "-p", "80", "busybox", "sleep", "60",
+        ],
+    )
+    .success();
+    let record = inspect(&env, "web");
+    let monitor = std::fs::read_to_string(
+        env.root
+            .path()
+            .join("containers")
+            .join(record["Id"].as_str().unwrap())
+            .join("record.json"),
+    )
+    .unwrap();
+    let monitor: serde_json::Value = serde_json::from_str(&monitor).unwrap();
+    let (monitor, pid) = (
+        monitor["state"]["monitor"]["pid"].as_i64().unwrap(),
+        record["State"]["Pid"].as_i64().unwrap(),
+    );
+    // SAFETY: signals to processes this test started.
+    unsafe {
+        libc::kill(monitor as i32, libc::SIGKILL);
+        libc::kill(pid as i32, libc::SIGKILL);
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    container(&env, &["rm", "-f", "web"]).success();
+    assert_eq!(leftovers(&env), Vec::<String>::new());
+}
+
+/// Polls `container port NAME` until its output contains `expected`.
+fn wait_for_port_status(env: &TestEnv, name: &str, expected: &str) -> String {
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
-        socket
-            .send_to(b"<13>udp-through-the-proxy", ("127.0.0.1", port))
-            .unwrap();
-        std::thread::sleep(Duration::from_millis(200));
-        let logs = container(&env, &["logs", "udp"]);
-        if logs.stdout.contains("udp-through-the-proxy") {
+        let listing = container(env, &["port", name]);
+        let text = format!("{}{}", listing.stdout, listing.stderr);
+        if text.contains(expected) {
+            return text;
+        }
+        assert!(Instant::now() < deadline, "{listing}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// Connects, sends a request, and reads until the proxy closes: nothing answers.
+fn assert_no_answer(port: u16) {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    let _ = stream.write_all(b"GET / HTTP/1.0\r\n\r\n");
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer);
+    assert!(answer.is_empty(), "{}", String::from_utf8_lossy(&answer));
+}
+
+#[test]
+fn a_published_port_that_does_not_answer_says_why() {
+    let (_registry, env) = busybox_env();
+    let (loopback, other) = (free_port(), free_port());
+    let serve = |name: &str, port: u16, listen: &str| {
+        let script = format!(
+            "mkdir -p /www && echo hi > /www/index.html && exec httpd -f -p {listen} -h /www"
+        );
+        let publish = format!("{port}:80");
+        container(
+            &env,
+            &[
+                "run", "-d", "--name", name, "-p", &publish, "busybox", "sh", "-c", &script,
+            ],
+        )
+        .success();
+    };
+    serve("local", loopback, "127.0.0.1:80");
+    serve("other", other, "8080");
+
+    let text = wait_for_port_status(&env, "local", "127.0.0.1:80 only");
+    assert!(text.contains("not answering"), "{text}");
+    assert_no_answer(loopback);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let logs = container(&env, &["logs", "local"]);
+        if logs.stderr.contains("found nothing listening") {
+            assert!(logs.stderr.contains("127.0.0.1:80 only"), "{logs}");
             break;
         }
-        assert!(Instant::now() < deadline, "{logs}");
+        assert!(Instant::now() < deadline, "no warning in the log: {logs}");
+        std::thread::sleep(Duration::from_millis(100));
     }
+    let why = &inspect(&env, "local")["NetworkSettings"]["PortDiagnostics"]["80/tcp"];
+    assert!(
+        why.as_str().unwrap().contains("make it listen on 0.0.0.0"),
+        "{why}"
+    );
+
+    let text = wait_for_port_status(&env, "other", "listens on 8080");
+    assert!(text.contains("nothing listens on 80/tcp"), "{text}");
+    assert_no_answer(other);
+    let single = container(&env, &["port", "other", "80"]);
+    assert!(
+        single
+            .success()
+            .stdout
+            .contains(&format!("0.0.0.0:{other}")),
+        "{single}"
+    );
+    assert!(single.stderr.contains("listens on 8080"), "{single}");
+
+    container(&env, &["stop", "-t", "0", "other"]).success();
+    let stopped = container(&env, &["port", "other"]);
+    assert!(stopped.success().stderr.contains("has exited"), "{stopped}");
+    container(&env, &["rm", "-f", "local", "other"]).success();
+    assert_eq!(leftovers(&env), Vec::<String>::new());
 }
 
 fn free_port() -> u16 {

@@ -367,9 +367,17 @@ fn add_host_and_dns_flags_write_hosts_and_resolv_conf() {
         "tail -1 /etc/hosts",
     );
     assert_eq!(gateway, "127.0.0.1\tgw\n");
+    // On the default bridge, the host is the bridge's address.
+    let bridged = run_sh(
+        &env,
+        &["--add-host", "gw:host-gateway"],
+        "tail -1 /etc/hosts",
+    );
+    let bridge_address = env.network.subnet().replace(".0/24", ".1");
+    assert_eq!(bridged, format!("{bridge_address}\tgw\n"));
 
     for flags in [
-        &["--add-host", "gw:host-gateway"][..],
+        &["--network", "none", "--add-host", "gw:host-gateway"][..],
         &["--add-host", "db:not-an-ip"],
         &["--add-host", "nocolon"],
         &["--dns", "dns.example"],

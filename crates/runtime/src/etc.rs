@@ -207,6 +207,26 @@ fn is_loopback(address: &str) -> bool {
         .is_ok_and(|ip| ip.is_loopback())
 }
 
+/// systemd-resolved's list of the servers it forwards to, which a container can
+/// reach when the host's own file names only the stub on 127.0.0.53.
+const RESOLVED_UPSTREAMS: &str = "/run/systemd/resolve/resolv.conf";
+
+/// The host's `/etc/resolv.conf`; for a container with a namespace of its own,
+/// resolved's upstream list instead when the host's names only loopback servers.
+fn host_resolv_conf(network: NetworkMode) -> String {
+    let text = std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default();
+    let has_reachable = text.lines().any(|line| {
+        let mut words = line.split_whitespace();
+        words.next() == Some("nameserver") && words.next().is_some_and(|a| !is_loopback(a))
+    });
+    if network == NetworkMode::Host || has_reachable {
+        return text;
+    }
+    // TODO: a loopback resolver other than systemd-resolved (dnsmasq on 127.0.0.1) is
+    // dropped, not forwarded: the monitor could serve DNS on the bridge for it
+    std::fs::read_to_string(RESOLVED_UPSTREAMS).unwrap_or(text)
+}
+
 /// What a container's `/etc/hosts` says.
 pub(crate) struct HostsInput<'a> {
     pub(crate) hostname: &'a str,
@@ -253,7 +273,7 @@ pub(crate) fn rewrite_in_place(path: &Path, text: &str) -> Result<()> {
 /// Writes the three files into `dir` (the container's directory).
 pub(crate) fn write_files(dir: &Path, input: &HostsInput<'_>) -> Result<()> {
     let (hostname, network, names) = (input.hostname, input.network, input.names);
-    let host_resolv = std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default();
+    let host_resolv = host_resolv_conf(network);
     fsutil::write_regenerated(&dir.join("hostname"), format!("{hostname}\n").as_bytes())?;
     fsutil::write_regenerated(&dir.join("hosts"), hosts_text(input).as_bytes())?;
     fsutil::write_regenerated(

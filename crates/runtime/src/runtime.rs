@@ -198,12 +198,20 @@ impl Runtime {
     }
 
     /// Waits until the container's monitor has finished (or `limit` passed).
+    /// The monitor is waited for as a process, not only through the record: it
+    /// clears its pid from the record before it tears down, and a teardown of
+    /// ours at the same time would race with it.
     pub(crate) fn wait_for_monitor(&self, id: &str, limit: Duration) {
         let deadline = Instant::now() + limit;
+        let mut monitors: Vec<crate::record::ProcessId> = Vec::new();
         while Instant::now() < deadline {
             match self.records.load(id) {
-                Ok(Some(record)) if is_monitored(&record) => {}
+                Ok(Some(record)) => monitors.extend(record.state.monitor),
                 _ => return,
+            }
+            monitors.retain(|m| m.is_alive());
+            if monitors.is_empty() {
+                return;
             }
             std::thread::sleep(Duration::from_millis(20));
         }

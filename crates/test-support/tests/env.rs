@@ -19,10 +19,18 @@ fn command_points_the_binary_at_the_scratch_dirs() {
         env.config_path.display()
     );
     assert_eq!(out.stdout, expected);
-    assert_eq!(
-        std::fs::read_to_string(&env.config_path).unwrap(),
-        "[registry]\n"
-    );
+    // The test's text, then the environment's own bridge and subnets.
+    let config = std::fs::read_to_string(&env.config_path).unwrap();
+    assert!(config.starts_with("[registry]\n"), "{config}");
+    let network = format!("[network]\nbridge = \"{}\"\n", env.network.bridge());
+    assert!(config.contains(&network), "{config}");
+}
+
+#[test]
+fn environments_alive_at_once_get_bridges_and_subnets_of_their_own() {
+    let (a, b) = (TestEnv::new(), TestEnv::new());
+    assert_ne!(a.network.bridge(), b.network.bridge());
+    assert_ne!(a.network.subnet(), b.network.subnet());
 }
 
 #[test]

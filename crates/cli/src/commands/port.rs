@@ -25,6 +25,18 @@ pub fn run(context: &Context, args: PortArgs) -> anyhow::Result<ExitCode> {
     let runtime = context.containers()?;
     let record = runtime.find(&args.container)?;
     let mut out = std::io::stdout().lock();
+    if !record.is_running() {
+        // Docker lists nothing then; we say why nothing answers.
+        for spec in &record.host.publish {
+            let status = Listening::Exited(record.state.exit_code);
+            writeln!(
+                std::io::stderr(),
+                "warning: {}",
+                status.explain(&spec.port_key())
+            )?;
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
     let Some(wanted) = &args.port else {
         for port in &record.state.ports {
             let status = status(&record, port);
