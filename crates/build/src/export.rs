@@ -30,6 +30,10 @@ impl Output {
             value: value.to_owned(),
             reason: reason.to_owned(),
         };
+        // `-o -` is a tar on stdout, as with Docker.
+        if value == "-" {
+            return Ok(Output::Tar(PathBuf::from("-")));
+        }
         if !value.contains('=') {
             return Ok(Output::Local(PathBuf::from(value)));
         }

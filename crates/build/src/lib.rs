@@ -36,6 +36,7 @@
 #![warn(clippy::print_stdout, clippy::print_stderr)]
 
 mod builder;
+mod cancel;
 pub mod context;
 pub mod copy;
 mod error;
@@ -60,6 +61,7 @@ use container_runtime::NetworkMode;
 use container_store::RegistryAccess;
 
 pub use builder::build;
+pub use cancel::interrupt;
 pub use error::{BuildError, Result, StepError};
 
 /// What to build, and how.

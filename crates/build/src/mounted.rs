@@ -17,6 +17,7 @@ pub struct Mounted {
     work: PathBuf,
     empty_lower: Option<PathBuf>,
     is_mounted: bool,
+    _tracked: Option<crate::cancel::MountGuard>,
 }
 
 impl Mounted {
@@ -28,6 +29,7 @@ impl Mounted {
             work: store.scratch_dir("work")?,
             empty_lower: None,
             is_mounted: false,
+            _tracked: None,
         };
         let mut lowers: Vec<PathBuf> = image
             .map(|i| {
@@ -51,6 +53,7 @@ impl Mounted {
         };
         overlay.mount(&mounted.target)?;
         mounted.is_mounted = true;
+        mounted._tracked = Some(crate::cancel::MountGuard::new(mounted.target.clone()));
         Ok(mounted)
     }
 

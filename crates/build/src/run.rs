@@ -70,6 +70,7 @@ pub fn run(
         },
     };
     let record = runtime.create(&image, &image.id, &options)?;
+    let _tracked = crate::cancel::ContainerGuard::new(runtime, &record.id);
     let result = run_container(runtime, &record.id, spec, output);
     let taken = result.and_then(|()| take_upper(runtime, &record.id, &image, spec, scratch));
     if let Err(error) = runtime.remove(&record.id, true) {

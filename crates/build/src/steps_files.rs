@@ -37,7 +37,6 @@ pub(crate) fn copy(
     let chmod = files.chmod.as_deref().map(expand).transpose()?;
     let from = files.from.as_deref().map(expand).transpose()?;
 
-    let mut sources = Sources::default();
     let from_image = match &from {
         Some(name) => Some(from_image(env, state, name)?),
         None => None,
@@ -46,47 +45,16 @@ pub(crate) fn copy(
         Some(image) => Some(Mounted::new(env.store(), Some(image))?),
         None => None,
     };
-    for source in &files.sources {
-        match source {
-            Source::Heredoc(heredoc) => {
-                let content = match heredoc.expand {
-                    true => expand(&heredoc.body())?,
-                    false => heredoc.body(),
-                };
-                sources.content.update(heredoc.name.as_bytes());
-                sources.content.update(content.as_bytes());
-                sources.items.push(Item::Inline {
-                    name: heredoc.name.clone(),
-                    content,
-                });
-            }
-            Source::Path(path) => {
-                let path = expand(path)?;
-                sources.words.push(path.clone());
-                match &mounted {
-                    Some(mounted) => sources.add_from_image(mounted, &path, from.as_deref())?,
-                    None if is_url(&path) && !is_add => return Err(StepError::UrlInCopy),
-                    None if is_url(&path) => {
-                        sources.add_url(env, &path, files.checksum.as_deref())?
-                    }
-                    None => {
-                        sources.add_context(env, &path, is_add && files.unpack != Some(false))?
-                    }
-                }
-            }
-        }
-    }
-    let content = match &from_image {
-        Some(image) => format!(
-            "{}:{}",
-            image.id,
-            hex::encode(sources.content.clone().finalize())
-        ),
-        None => {
-            let hash = env.context.content_hash(&sources.context_paths)?;
-            format!("{hash}:{}", hex::encode(sources.content.clone().finalize()))
-        }
+    let reading = Reading {
+        env,
+        files,
+        expand: &expand,
+        mounted: mounted.as_ref(),
+        from: from.as_deref(),
+        is_add,
     };
+    let sources = reading.collect()?;
+    let content = sources.content_key(env, from_image.as_ref())?;
     let placement = Placement {
         dest: dest.clone(),
         owner: match &chown {
@@ -102,7 +70,7 @@ pub(crate) fn copy(
         "kind": keyword,
         "sources": sources.words,
         "dest": dest,
-        "chown": placement.owner.uid.to_string() + ":" + &placement.owner.gid.to_string(),
+        "chown": format!("{}:{}", placement.owner.uid, placement.owner.gid),
         "chmod": placement.mode,
         "link": files.link,
     });
@@ -110,19 +78,72 @@ pub(crate) fn copy(
     let items = sources.items;
     let _held = sources.held;
     layer_step(env, state, instruction, key, &mut |state| {
-        if files.link {
-            let dir = env.store().scratch_dir("link")?;
-            let root = Root::open(&dir)?;
-            copy::write_items(&root, &items, &placement, env.context)?;
-            return Ok(Some(dir));
-        }
-        let target = Mounted::new(env.store(), state.image.as_ref())?;
-        {
-            let root = Root::open(target.root())?;
-            copy::write_items(&root, &items, &placement, env.context)?;
-        }
-        Ok(Some(target.into_upper()?))
+        write_layer(env, state, &items, &placement, files.link)
     })
+}
+
+/// Writes the items through an overlay of the current image, or with `--link` into
+/// an empty directory; returns the directory of the changes.
+fn write_layer(
+    env: &StageEnv<'_>,
+    state: &State,
+    items: &[Item],
+    placement: &Placement,
+    is_link: bool,
+) -> Result<Option<PathBuf>, StepError> {
+    if is_link {
+        let dir = env.store().scratch_dir("link")?;
+        let root = Root::open(&dir)?;
+        copy::write_items(&root, items, placement, env.context)?;
+        return Ok(Some(dir));
+    }
+    let target = Mounted::new(env.store(), state.image.as_ref())?;
+    {
+        // The root's descriptor must be closed before the overlay can be unmounted.
+        let root = Root::open(target.root())?;
+        copy::write_items(&root, items, placement, env.context)?;
+    }
+    Ok(Some(target.into_upper()?))
+}
+
+/// What a COPY or ADD reads its sources from.
+struct Reading<'a> {
+    env: &'a StageEnv<'a>,
+    files: &'a CopyFiles,
+    expand: &'a dyn Fn(&str) -> Result<String, StepError>,
+    mounted: Option<&'a Mounted>,
+    from: Option<&'a str>,
+    is_add: bool,
+}
+
+impl Reading<'_> {
+    fn collect(&self) -> Result<Sources, StepError> {
+        let mut sources = Sources::default();
+        for source in &self.files.sources {
+            let path = match source {
+                Source::Heredoc(heredoc) => {
+                    let content = match heredoc.expand {
+                        true => (self.expand)(&heredoc.body())?,
+                        false => heredoc.body(),
+                    };
+                    sources.add_inline(&heredoc.name, content);
+                    continue;
+                }
+                Source::Path(path) => (self.expand)(path)?,
+            };
+            sources.words.push(path.clone());
+            let may_extract = self.is_add && self.files.unpack != Some(false);
+            match self.mounted {
+                Some(mounted) => sources.add_from_image(mounted, &path, self.from)?,
+                None if is_url(&path) && !self.is_add => return Err(StepError::UrlInCopy),
+                None if is_url(&path) => {
+                    sources.add_url(self.env, &path, self.files.checksum.as_deref())?
+                }
+                None => sources.add_context(self.env, &path, may_extract)?,
+            }
+        }
+        Ok(sources)
+    }
 }
 
 /// Flags the parser knows and this builder does not carry out yet are errors, never
@@ -260,6 +281,25 @@ enum Held {
 }
 
 impl Sources {
+    /// What the key says of the content: the `--from` image's ID or the context's
+    /// content hash, and the hash of downloads, heredocs and `--from` paths.
+    fn content_key(&self, env: &StageEnv<'_>, from: Option<&Image>) -> Result<String, StepError> {
+        let rest = hex::encode(self.content.clone().finalize());
+        Ok(match from {
+            Some(image) => format!("{}:{rest}", image.id),
+            None => format!("{}:{rest}", env.context.content_hash(&self.context_paths)?),
+        })
+    }
+
+    fn add_inline(&mut self, name: &str, content: String) {
+        self.content.update(name.as_bytes());
+        self.content.update(content.as_bytes());
+        self.items.push(Item::Inline {
+            name: name.to_owned(),
+            content,
+        });
+    }
+
     fn add_context(
         &mut self,
         env: &StageEnv<'_>,

@@ -1023,3 +1023,35 @@ fn platforms_in_from_and_on_the_command_line() {
     let arch = host.rsplit('/').next().unwrap();
     assert_eq!(run_sh(&env, "plat:1", "cat /arch"), format!("{arch}\n"));
 }
+
+#[test]
+fn an_interrupted_build_leaves_no_container_mount_or_tag() {
+    use std::io::BufRead as _;
+    let (_registry, env) = busybox_env();
+    let dir = context(&[("Dockerfile", "FROM busybox\nRUN echo started && sleep 60\n")]);
+    let mut child = env
+        .command(common::BIN)
+        .args(["build", "-t", "interrupted:1", dir.path().to_str().unwrap()])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = std::io::BufReader::new(child.stderr.take().unwrap());
+    for line in stderr.lines() {
+        if line.unwrap() == "started" {
+            break;
+        }
+    }
+    rustix::process::kill_process(
+        rustix::process::Pid::from_child(&child),
+        rustix::process::Signal::INT,
+    )
+    .unwrap();
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(130));
+    assert_eq!(container(&env, &["ps", "-aq"]).stdout, "");
+    let mounts = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
+    let root = env.root.path().to_str().unwrap();
+    assert!(!mounts.contains(root), "a mount is left under the store");
+    container(&env, &["inspect", "interrupted:1"]).failure();
+}

@@ -153,6 +153,7 @@ pub fn run(context: &Context, args: BuildArgs) -> anyhow::Result<ExitCode> {
         secrets: secrets(&args.secret)?,
         access: context.registry_access(args.tls_verify)?,
     };
+    cancel_on_interrupt();
     let mode = if args.quiet {
         ProgressMode::Quiet
     } else {
@@ -179,6 +180,24 @@ pub fn run(context: &Context, args: BuildArgs) -> anyhow::Result<ExitCode> {
         printer.line(&format!("Successfully tagged {}", tag.familiar()));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// On Ctrl-C, the build's containers and mounts go before we exit, as Docker
+/// cancels a build; no tag has moved.
+fn cancel_on_interrupt() {
+    std::thread::spawn(|| {
+        let Ok(tokio) = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+        else {
+            return;
+        };
+        if tokio.block_on(tokio::signal::ctrl_c()).is_ok() {
+            container_build::interrupt();
+            let _ = writeln!(std::io::stderr(), "error: the build was interrupted");
+            std::process::exit(130);
+        }
+    });
 }
 
 /// The Dockerfile's name (relative to the context, or as given), its text when it
