@@ -152,12 +152,10 @@ fn copy_context_tree(
                 let mode = placement.mode.unwrap_or(entry.mode);
                 root.make_dir(&target, mode, placement.owner)?;
             }
-            Kind::File | Kind::Symlink => {
+            Kind::File | Kind::Symlink | Kind::Other => {
                 let metadata = std::fs::symlink_metadata(&host).map_err(read_failed(&host))?;
                 copy_one(root, &host, &metadata, &target, placement, None)?;
             }
-            // TODO: FIFOs and device files in the context are not copied
-            Kind::Other => {}
         }
     }
     Ok(())
@@ -220,7 +218,14 @@ fn copy_one(
         return Ok(());
     }
     if !metadata.is_file() {
-        // TODO: FIFOs and device files are not copied
+        use std::os::unix::fs::FileTypeExt as _;
+        let kind = metadata.file_type();
+        if kind.is_socket() {
+            // A socket cannot be copied; Docker leaves it out too.
+            return Ok(());
+        }
+        let mode = placement.mode.unwrap_or(metadata.permissions().mode());
+        root.make_node(target, &metadata, mode, owner)?;
         return Ok(());
     }
     let mut file = std::fs::File::open(host).map_err(read_failed(host))?;
@@ -247,6 +252,7 @@ pub fn copy_tree(root: &Root, dir: &Path, dest: &str) -> Result<(), StepError> {
 
 /// Whether the file at `path` is a tar archive ADD extracts: gzip, zstd, or a
 /// plain tar (its `ustar` magic).
+// TODO: bzip2 and xz tars are copied as files, not extracted as Docker does
 pub fn is_archive(path: &Path) -> bool {
     let Ok(mut file) = std::fs::File::open(path) else {
         return false;

@@ -206,6 +206,55 @@ impl Root {
         Ok(())
     }
 
+    /// Makes `path` a FIFO or device node like the one `like` describes,
+    /// replacing a file there.
+    pub fn make_node(
+        &self,
+        path: &str,
+        like: &std::fs::Metadata,
+        mode: u32,
+        owner: Owner,
+    ) -> Result<()> {
+        use std::os::unix::fs::{FileTypeExt as _, MetadataExt as _};
+        let (parent, name) = self.parent_of(path, owner)?;
+        let kind = match like.file_type() {
+            t if t.is_fifo() => rustix::fs::FileType::Fifo,
+            t if t.is_char_device() => rustix::fs::FileType::CharacterDevice,
+            _ => rustix::fs::FileType::BlockDevice,
+        };
+        let make = || {
+            rustix::fs::mknodat(
+                &parent,
+                name.as_str(),
+                kind,
+                Mode::from_raw_mode(mode & 0o7777),
+                like.rdev(),
+            )
+        };
+        match make() {
+            Err(Errno::EXIST) => {
+                unlinkat(&parent, name.as_str(), AtFlags::empty()).map_err(failed(path))?;
+                make().map_err(failed(path))?;
+            }
+            other => other.map_err(failed(path))?,
+        }
+        chownat(
+            &parent,
+            name.as_str(),
+            Some(Uid::from_raw(owner.uid)),
+            Some(Gid::from_raw(owner.gid)),
+            AtFlags::SYMLINK_NOFOLLOW,
+        )
+        .map_err(failed(path))?;
+        rustix::fs::chmodat(
+            &parent,
+            name.as_str(),
+            Mode::from_raw_mode(mode & 0o7777),
+            AtFlags::empty(),
+        )
+        .map_err(failed(path))
+    }
+
     /// Makes `path` a symlink to `target`, replacing a file there.
     pub fn symlink(&self, path: &str, target: &Path, owner: Owner) -> Result<()> {
         let (parent, name) = self.parent_of(path, owner)?;

@@ -92,6 +92,7 @@ fn write_layer(
     is_link: bool,
 ) -> Result<Option<PathBuf>, StepError> {
     if is_link {
+        // TODO: a `--link` step's cache key still names its parent, so it is not reused on a new base
         let dir = env.store().scratch_dir("link")?;
         let root = Root::open(&dir)?;
         copy::write_items(&root, items, placement, env.context)?;
@@ -195,6 +196,7 @@ pub(crate) fn workdir(
         {
             let root = Root::open(target.root())?;
             if !root.is_dir(&path) {
+                // TODO: BuildKit gives a new WORKDIR the owner of the current USER
                 root.create_dir_all(&path, Owner::default())?;
             }
         }
@@ -351,6 +353,7 @@ impl Sources {
         };
         let fd = root.open_dir(parent).ok_or_else(not_found)?;
         let dir = PathBuf::from(format!("/proc/self/fd/{}", fd.as_raw_fd()));
+        // TODO: wildcards in `--from` sources match in the last component only
         let names: Vec<String> = match last {
             "" => vec![String::new()],
             last if crate::glob::has_wildcards(last) => {

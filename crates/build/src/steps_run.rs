@@ -188,7 +188,7 @@ fn runtime_mount(
                     host
                 }
             };
-            // TODO: a `rw` bind mount of the context writes through to it; BuildKit discards such writes
+            // TODO: a `rw` bind mount of the context is mounted read-only; BuildKit lets RUN write and discards the writes
             let read_only = mount.readonly || mount.from.is_none();
             Ok(Some(bind(host.display().to_string(), target(), read_only)))
         }

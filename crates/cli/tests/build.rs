@@ -586,7 +586,14 @@ fn copy_flags_owners_modes_links_and_stages() {
 FROM busybox AS unused\nRUN exit 7\n\
 FROM busybox\nCOPY --chown=1234:5678 --chmod=0640 a.txt /owned/\nCOPY --chown=nobody a.txt /named\nCOPY --link b.txt /linked/\n\
 COPY --from=builder /out /from-stage\nCOPY --from=busybox /bin/busybox /from-image\nCOPY <<EOF /inline.txt\nvalue=$HOSTNAME-x\nEOF\n";
-    let dir = context(&[("Dockerfile", dockerfile), ("a.txt", "a"), ("b.txt", "b")]);
+    let dockerfile = format!("{dockerfile}COPY pipe /pipe\n");
+    let dir = context(&[("Dockerfile", &dockerfile), ("a.txt", "a"), ("b.txt", "b")]);
+    let fifo = dir.path().join("pipe");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
     let output = build(&env, dir.path(), &["-t", "copy:1"]);
     output.success();
     assert!(
@@ -596,11 +603,11 @@ COPY --from=builder /out /from-stage\nCOPY --from=busybox /bin/busybox /from-ima
     let listing = run_sh(
         &env,
         "copy:1",
-        "stat -c '%u:%g %a' /owned/a.txt /named; cat /linked/b.txt /from-stage/result; readlink /from-stage/link; test -x /from-image && echo exe; cat /inline.txt",
+        "stat -c '%u:%g %a' /owned/a.txt /named; cat /linked/b.txt /from-stage/result; readlink /from-stage/link; test -x /from-image && echo exe; cat /inline.txt; test -p /pipe && echo fifo",
     );
     assert_eq!(
         listing,
-        "1234:5678 640\n65534:65534 644\nbbuilt\nresult\nexe\nvalue=-x\n"
+        "1234:5678 640\n65534:65534 644\nbbuilt\nresult\nexe\nvalue=-x\nfifo\n"
     );
 }
 
@@ -1054,4 +1061,32 @@ fn an_interrupted_build_leaves_no_container_mount_or_tag() {
     let root = env.root.path().to_str().unwrap();
     assert!(!mounts.contains(root), "a mount is left under the store");
     container(&env, &["inspect", "interrupted:1"]).failure();
+}
+
+#[test]
+fn run_steps_use_the_bridge_network_unless_told_otherwise() {
+    let (_registry, env) = busybox_env();
+    let dir = context(&[(
+        "Dockerfile",
+        "FROM busybox\nRUN grep -c : /proc/net/dev > /interfaces && ip route | grep -c default > /routes\n",
+    )]);
+    build(&env, dir.path(), &["-t", "bridged:1"]).success();
+    assert_eq!(
+        run_sh(&env, "bridged:1", "cat /interfaces /routes"),
+        "2\n1\n"
+    );
+    // With the host's network, RUN sees the host's interfaces, the bridge among them.
+    let dir = context(&[(
+        "Dockerfile",
+        "FROM busybox\nRUN cat /proc/net/dev > /dev-list\n",
+    )]);
+    build(&env, dir.path(), &["-t", "host:1", "--network", "host"]).success();
+    let listed = run_sh(&env, "host:1", "cat /dev-list");
+    let on_host = std::fs::read_to_string("/proc/net/dev").unwrap();
+    let first_host_link = on_host
+        .lines()
+        .nth(3)
+        .and_then(|l| l.split(':').next())
+        .unwrap();
+    assert!(listed.contains(first_host_link.trim()), "{listed}");
 }

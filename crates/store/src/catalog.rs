@@ -175,22 +175,6 @@ impl Store {
         self.write_untagged(&untagged)
     }
 
-    /// Keeps an image that no tag names, as `<none>`. Call with the metadata lock.
-    pub(crate) fn keep_untagged(&self, manifest_digest: &str) -> Result<()> {
-        let is_named = self
-            .layout
-            .read_index()?
-            .manifests()
-            .iter()
-            .any(|d| d.digest().to_string() == manifest_digest);
-        if is_named {
-            return Ok(());
-        }
-        let mut untagged = self.read_untagged()?;
-        untagged.manifests.insert(manifest_digest.to_owned());
-        self.write_untagged(&untagged)
-    }
-
     /// Removes a name, and the image when no name is left (`rmi`). An ID removes every
     /// tag of its image, which needs `force` when there are several.
     pub fn remove(&self, name: &str, force: bool) -> Result<Vec<Removal>> {

@@ -229,7 +229,16 @@ impl Store {
         );
         let _lock = self.lock_metadata()?;
         if tags.is_empty() {
-            return self.keep_untagged(&image.manifest_digest);
+            let is_named = self
+                .layout
+                .read_index()?
+                .manifests()
+                .iter()
+                .any(|d| d.digest().to_string() == image.manifest_digest);
+            return match is_named {
+                true => Ok(()),
+                false => self.keep_untagged(&image.manifest_digest),
+            };
         }
         self.set_tags(tags, descriptor)
     }

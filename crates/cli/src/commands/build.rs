@@ -64,7 +64,7 @@ pub struct BuildArgs {
     /// A secret for `RUN --mount=type=secret`: `id=ID,src=FILE`
     #[arg(long, value_name = "id=ID,src=FILE")]
     pub secret: Vec<String>,
-    /// The network of RUN steps: `host` (the default until bridges exist) or `none`
+    /// The network of RUN steps: `default` (the bridge, with NAT), `host` or `none`
     #[arg(long, value_name = "MODE", default_value = "default")]
     pub network: String,
     /// Verify registries' TLS certificates when pulling base images
@@ -306,10 +306,12 @@ fn labels(values: &[String]) -> anyhow::Result<BTreeMap<String, String>> {
 
 fn network(value: &str) -> anyhow::Result<NetworkMode> {
     match value {
-        // TODO: RUN uses the host's network until containers get a bridge of their own
-        "default" | "host" | "bridge" => Ok(NetworkMode::Host),
+        "default" | "bridge" => Ok(NetworkMode::Bridge),
+        "host" => Ok(NetworkMode::Host),
         "none" => Ok(NetworkMode::None),
-        other => anyhow::bail!("invalid --network `{other}`: use `default`, `host` or `none`"),
+        other => {
+            anyhow::bail!("invalid --network `{other}`: use `default`, `host`, `bridge` or `none`")
+        }
     }
 }
 
