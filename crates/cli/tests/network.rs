@@ -161,22 +161,6 @@ fn web_server(env: &TestEnv, name: &str, publish: &[&str], body: &str) {
     container(env, &args).success();
 }
 
-fn host_port(env: &TestEnv, name: &str, port: &str) -> u16 {
-    let output = container(env, &["port", name, port]);
-    let line = output
-        .success()
-        .stdout
-        .lines()
-        .next()
-        .unwrap_or_default()
-        .to_owned();
-    line.rsplit(':')
-        .next()
-        .unwrap()
-        .parse()
-        .unwrap_or_else(|_| panic!("{output}"))
-}
-
 #[test]
 fn the_default_network_gives_an_address_hosts_files_and_nat() {
     let (_registry, env) = busybox_env();
@@ -247,7 +231,7 @@ fn published_ports_answer_in_every_form() {
         &[
             &format!("{port}:80"),
             "80",
-            &format!("127.0.0.1::80/tcp"),
+            "127.0.0.1::80/tcp",
             &format!("{range_start}-{}:80", range_start + 1),
         ],
         "hello-web",

@@ -25,6 +25,11 @@ pub fn chain(bridge: &str) -> String {
 /// earlier run), and turns on IPv4 forwarding.
 pub fn set_up(bridge: &str, subnet: &Subnet) -> Result<()> {
     remove(bridge)?;
+    add(bridge, subnet)
+}
+
+/// [`set_up`] for a bridge known to have no rules yet: one `iptables-restore`.
+pub fn add(bridge: &str, subnet: &Subnet) -> Result<()> {
     let chain = chain(bridge);
     let script = format!(
         "*nat\n:{chain} - [0:0]\n\
@@ -43,6 +48,20 @@ pub fn set_up(bridge: &str, subnet: &Subnet) -> Result<()> {
         std::fs::write(forward, "1").map_err(NetError::io("enabling forwarding in", forward))?;
     }
     Ok(())
+}
+
+/// Removes the chains [`add`] made, in one `iptables-restore`; if the rules are not
+/// as it left them, the slower [`remove`].
+pub fn remove_added(bridge: &str) -> Result<()> {
+    let chain = chain(bridge);
+    let script = format!(
+        "*nat\n-D POSTROUTING -j {chain}\n-F {chain}\n-X {chain}\nCOMMIT\n\
+         *filter\n-D FORWARD -j {chain}\n-F {chain}\n-X {chain}\nCOMMIT\n"
+    );
+    match restore(&script) {
+        Ok(()) => Ok(()),
+        Err(_) => remove(bridge),
+    }
 }
 
 /// Removes `bridge`'s chains and the jumps to them; nothing to do when absent.

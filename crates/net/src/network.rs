@@ -80,6 +80,10 @@ pub struct Endpoint {
 struct Allocations {
     #[serde(default)]
     endpoints: BTreeMap<String, Allocation>,
+    /// Whether the bridge and its NAT rules are set up (by [`Networks::prepare`]
+    /// with the first endpoint; removed with the last one).
+    #[serde(default)]
+    is_ready: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -345,19 +349,32 @@ impl Networks {
         Ok(())
     }
 
+    /// Sets up the endpoint's bridge and NAT rules, unless the marker says they
+    /// are. Rules a crash left behind are replaced; a duplicate jump it might
+    /// leave is removed with the rest ([`nat::remove_added`] falls back to
+    /// removing every one).
+    fn make_ready(&self, endpoint: &Endpoint, allocations: &mut Allocations) -> Result<()> {
+        let is_bridge_missing = !link::exists(&endpoint.bridge)?;
+        if allocations.is_ready && !is_bridge_missing {
+            return Ok(());
+        }
+        link::ensure_bridge(&endpoint.bridge, endpoint.gateway, endpoint.subnet.prefix())?;
+        match allocations.is_ready {
+            true => nat::set_up(&endpoint.bridge, &endpoint.subnet)?,
+            false => nat::add(&endpoint.bridge, &endpoint.subnet)?,
+        }
+        allocations.is_ready = true;
+        Ok(())
+    }
+
     /// Connects the network namespace `namespace` of container `id` to its
-    /// endpoint's bridge: creates the bridge and NAT first if no container is
-    /// attached, then the veth pair.
+    /// endpoint's bridge: sets up the bridge and NAT first if needed, then the
+    /// veth pair.
     pub fn attach(&self, endpoint: &Endpoint, id: &str, namespace: &OwnedFd) -> Result<()> {
         let _lock = self.lock()?;
         let path = self.allocations_path(&endpoint.network);
         let mut allocations: Allocations = read_json(&path)?.unwrap_or_default();
-        forget_vanished(&mut allocations, id);
-        let is_first = !allocations.endpoints.values().any(|a| a.is_attached);
-        link::ensure_bridge(&endpoint.bridge, endpoint.gateway, endpoint.subnet.prefix())?;
-        if is_first {
-            nat::set_up(&endpoint.bridge, &endpoint.subnet)?;
-        }
+        self.make_ready(endpoint, &mut allocations)?;
         // A veth left by a container whose namespace outlived its monitor.
         let _ = link::delete(&endpoint.host_link);
         let interface = Interface {
@@ -388,17 +405,24 @@ impl Networks {
         let path = self.allocations_path(&endpoint.network);
         let mut allocations: Allocations = read_json(&path)?.unwrap_or_default();
         let was_attached = allocations.endpoints.get(id).is_some_and(|a| a.is_attached);
-        if !was_attached {
+        if !was_attached && !allocations.is_ready {
             // Not started since it last detached (teardown runs before each start).
             return Ok(());
         }
-        link::delete(&endpoint.host_link)?;
+        if was_attached {
+            link::delete(&endpoint.host_link)?;
+        }
         if let Some(allocation) = allocations.endpoints.get_mut(id) {
             allocation.is_attached = false;
         }
         forget_vanished(&mut allocations, id);
+        // Also after a start that failed between prepare and attach.
         if !allocations.endpoints.values().any(|a| a.is_attached) {
-            nat::remove(&endpoint.bridge)?;
+            match allocations.is_ready {
+                true => nat::remove_added(&endpoint.bridge)?,
+                false => nat::remove(&endpoint.bridge)?,
+            }
+            allocations.is_ready = false;
             link::delete(&endpoint.bridge)?;
             tracing::debug!(bridge = %endpoint.bridge, "last container left: bridge removed");
         }

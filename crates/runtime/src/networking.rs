@@ -56,9 +56,11 @@ impl Runtime {
         }
         let live: Vec<String> = self.records.list()?.into_iter().map(|r| r.id).collect();
         let endpoint = networks.allocate(&network, &record.id, &live)?;
+        // Not synced, as the monitor's state is not: after a crash the container
+        // would merely get an address again.
         let updated = self
             .records
-            .update(&record.id, |r| r.state.endpoint = Some(endpoint.clone()))?;
+            .update_state(&record.id, |r| r.state.endpoint = Some(endpoint.clone()))?;
         Ok(updated.unwrap_or_else(|| record.clone()))
     }
 

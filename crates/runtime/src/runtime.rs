@@ -171,7 +171,7 @@ impl Runtime {
                 return Err(RuntimeError::IsRunning { name: record.name });
             }
             let _ = self.kill(&record.id, 9);
-            self.wait_for_monitor(&record.id, Duration::from_secs(10));
+            self.wait_for_monitor(&record, Duration::from_secs(10));
         }
         self.purge(&record)?;
         Ok(record)
@@ -201,9 +201,11 @@ impl Runtime {
     /// The monitor is waited for as a process, not only through the record: it
     /// clears its pid from the record before it tears down, and a teardown of
     /// ours at the same time would race with it.
-    pub(crate) fn wait_for_monitor(&self, id: &str, limit: Duration) {
+    pub(crate) fn wait_for_monitor(&self, record: &ContainerRecord, limit: Duration) {
+        let id = &record.id;
         let deadline = Instant::now() + limit;
-        let mut monitors: Vec<crate::record::ProcessId> = Vec::new();
+        let mut monitors: Vec<crate::record::ProcessId> =
+            record.state.monitor.into_iter().collect();
         while Instant::now() < deadline {
             match self.records.load(id) {
                 Ok(Some(record)) => monitors.extend(record.state.monitor),

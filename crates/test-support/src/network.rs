@@ -4,7 +4,7 @@
 //! it runs. On Drop, the environment's bridges, their veths and NAT chains go.
 
 use std::fs::File;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 
 /// Slots, and so test environments alive at once on the machine.
@@ -81,14 +81,14 @@ fn user_bridges(dir: &Path) -> Vec<String> {
     entries
         .flatten()
         .map(|e| e.path())
-        .filter(|p| is_network_record(p))
+        .filter(|p| is_network_record(p.as_path()))
         .filter_map(|p| std::fs::read_to_string(p).ok())
         .filter_map(|text| serde_json::from_str::<serde_json::Value>(&text).ok())
         .filter_map(|json| json["bridge"].as_str().map(str::to_owned))
         .collect()
 }
 
-fn is_network_record(path: &PathBuf) -> bool {
+fn is_network_record(path: &Path) -> bool {
     let name = path.file_name().unwrap_or_default().to_string_lossy();
     name.ends_with(".json") && !name.ends_with(".endpoints.json") && !name.starts_with('.')
 }

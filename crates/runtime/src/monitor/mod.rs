@@ -156,6 +156,8 @@ impl Monitor {
         // Published ports are bound first: a port in use fails the start before
         // anything is created.
         let listeners = Listeners::bind(&record.host.publish)?;
+        // Not on a thread while the runtime library creates the container: it
+        // forks, and a child forked while another thread allocates can hang.
         let created = Created::new(paths, record)?;
         let proxy = match record.host.network {
             NetworkMode::None => {
