@@ -225,7 +225,7 @@ fn copy_one(
             return Ok(());
         }
         let mode = placement.mode.unwrap_or(metadata.permissions().mode());
-        root.make_node(target, &metadata, mode, owner)?;
+        root.make_node(target, metadata, mode, owner)?;
         return Ok(());
     }
     let mut file = std::fs::File::open(host).map_err(read_failed(host))?;

@@ -33,26 +33,52 @@ pub(crate) fn apply(
             return crate::steps_files::workdir(env, state, instruction, &path);
         }
         InstructionKind::Arg(declarations) => {
-            for declaration in declarations {
-                env.used_args
-                    .lock()
-                    .expect("no panics holding it")
-                    .insert(declaration.name.clone());
-                let value = match (
-                    env.options.build_args.get(&declaration.name),
-                    &declaration.default,
-                ) {
-                    (Some(value), _) => Some(value.clone()),
-                    (None, Some(default)) => Some(expand(state, default)?),
-                    // `ARG NAME` brings in the value of a global ARG (C09).
-                    (None, None) => env.globals.get(&declaration.name).cloned().flatten(),
-                };
-                state.args.insert(declaration.name.clone(), value);
-            }
+            declare_args(env, state, declarations, &expand)?;
             // An ARG changes no config and has no history entry, as in BuildKit;
             // the args in scope are part of every later key.
             return Ok(());
         }
+        _ => config_change(state, instruction, &expand)?,
+    };
+    config::add_history(&mut state.config, &now(), &instruction.original, true);
+    state.key = state.next_key(&description, "");
+    state.is_dirty = true;
+    Ok(())
+}
+
+/// ARG: declares names in the stage's scope, with their values (C09, C11).
+fn declare_args(
+    env: &StageEnv<'_>,
+    state: &mut State,
+    declarations: &[container_dockerfile::ArgDecl],
+    expand: &Expand<'_>,
+) -> Result<(), StepError> {
+    for declaration in declarations {
+        env.used_args
+            .lock()
+            .expect("no panics holding it")
+            .insert(declaration.name.clone());
+        let value = match (
+            env.options.build_args.get(&declaration.name),
+            &declaration.default,
+        ) {
+            (Some(value), _) => Some(value.clone()),
+            (None, Some(default)) => Some(expand(state, default)?),
+            // `ARG NAME` brings in the value of a global ARG (C09).
+            (None, None) => env.globals.get(&declaration.name).cloned().flatten(),
+        };
+        state.args.insert(declaration.name.clone(), value);
+    }
+    Ok(())
+}
+
+/// A config-only instruction: edits the config, returns what the key says of it.
+fn config_change(
+    state: &mut State,
+    instruction: &Instruction,
+    expand: &Expand<'_>,
+) -> Result<Value, StepError> {
+    Ok(match &instruction.kind {
         InstructionKind::Env(pairs) => {
             // Every value sees the variables as they were before the instruction (C11).
             let expanded = expand_pairs(state, pairs, &expand)?;
@@ -145,11 +171,7 @@ pub(crate) fn apply(
                 what: format!("the {} instruction", other.keyword()),
             });
         }
-    };
-    config::add_history(&mut state.config, &now(), &instruction.original, true);
-    state.key = state.next_key(&description, "");
-    state.is_dirty = true;
-    Ok(())
+    })
 }
 
 type Expand<'a> = dyn Fn(&State, &str) -> Result<String, StepError> + 'a;

@@ -190,14 +190,20 @@ pub(crate) fn workdir(
         false => inroot::clean(&format!("{}/{path}", state.working_dir())),
     };
     crate::image_config::set(&mut state.config, "WorkingDir", json!(path));
-    let key = state.next_key(&json!({"workdir": path}), "");
+    // The directories WORKDIR makes belong to the current USER, as in BuildKit.
+    let user = crate::image_config::string(&state.config, "User");
+    let owner = match user.is_empty() {
+        true => Owner::default(),
+        false => owner_in(env, state.image.as_ref(), &user)?,
+    };
+    let description = json!({"workdir": path, "owner": format!("{}:{}", owner.uid, owner.gid)});
+    let key = state.next_key(&description, "");
     layer_step(env, state, instruction, key, &mut |state| {
         let target = Mounted::new(env.store(), state.image.as_ref())?;
         {
             let root = Root::open(target.root())?;
             if !root.is_dir(&path) {
-                // TODO: BuildKit gives a new WORKDIR the owner of the current USER
-                root.create_dir_all(&path, Owner::default())?;
+                root.create_dir_all(&path, owner)?;
             }
         }
         Ok(Some(target.into_upper()?))

@@ -48,12 +48,17 @@ pub(crate) fn run(
         Network::None => NetworkMode::None,
         Network::Host => NetworkMode::Host,
     };
+    // What bind mounts show is part of the key: the context's content, or the
+    // image a `from=` names.
     let mut content = String::new();
-    for mount in &mounts {
-        if mount.kind == MountKind::Bind && mount.from.is_none() {
-            let source = mount.source.clone().unwrap_or_default();
-            let source = source.trim_start_matches('/').to_owned();
-            content.push_str(&env.context.content_hash(&[source])?);
+    for mount in mounts.iter().filter(|m| m.kind == MountKind::Bind) {
+        match &mount.from {
+            None => {
+                let source = mount.source.clone().unwrap_or_default();
+                let source = source.trim_start_matches('/').to_owned();
+                content.push_str(&env.context.content_hash(&[source])?);
+            }
+            Some(from) => content.push_str(&bind_image(env, state, from)?.id),
         }
     }
     let description = json!({
@@ -175,13 +180,7 @@ fn runtime_mount(
             let host = match &mount.from {
                 None => env.context.path(source),
                 Some(from) => {
-                    let image = match stage_index(env.file, from, state.stage) {
-                        Some(stage) => env
-                            .results
-                            .image(stage)
-                            .ok_or_else(|| StepError::StageOrder { name: from.clone() })?,
-                        None => crate::stage_from::resolve_image(env, from, None)?,
-                    };
+                    let image = bind_image(env, state, from)?;
                     let mounted = Mounted::new(env.store(), Some(&image))?;
                     let host = mounted.root().join(source);
                     held.push(Held::Mounted(mounted));
@@ -235,6 +234,23 @@ fn runtime_mount(
         MountKind::Ssh => Err(StepError::Unsupported {
             what: "`RUN --mount=type=ssh`".to_owned(),
         }),
+    }
+}
+
+/// The image a bind mount's `from=` names: an earlier stage, or an image.
+fn bind_image(
+    env: &StageEnv<'_>,
+    state: &State,
+    from: &str,
+) -> Result<container_store::Image, StepError> {
+    match stage_index(env.file, from, state.stage) {
+        Some(stage) => env
+            .results
+            .image(stage)
+            .ok_or_else(|| StepError::StageOrder {
+                name: from.to_owned(),
+            }),
+        None => crate::stage_from::resolve_image(env, from, None),
     }
 }
 

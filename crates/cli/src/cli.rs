@@ -216,6 +216,33 @@ pub enum SystemCommand {
     Stop,
     /// Report whether the host is ready
     Status,
+    /// Show disk used by images, containers, volumes and the build cache
+    Df(DfArgs),
+    /// Remove stopped containers, dangling images and (with --volumes) unused volumes
+    Prune(SystemPruneArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DfArgs {
+    /// Show each image, container and volume (`--verbose` is the global debug flag)
+    #[arg(short = 'v', id = "df_verbose")]
+    pub verbose: bool,
+    /// `json`, or a Go template such as '{{.Type}} {{.Size}}'
+    #[arg(long)]
+    pub format: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct SystemPruneArgs {
+    /// Remove every unused image, not only dangling ones
+    #[arg(short, long)]
+    pub all: bool,
+    /// Also remove anonymous volumes no container uses
+    #[arg(long)]
+    pub volumes: bool,
+    /// Do not ask for confirmation
+    #[arg(short, long)]
+    pub force: bool,
 }
 
 /// `container volume …`

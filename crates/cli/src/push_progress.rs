@@ -10,6 +10,9 @@ use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::cli::ProgressMode;
 
+/// The store's callback for push events.
+type Events = Arc<dyn Fn(PushEvent) + Send + Sync>;
+
 /// Renders push events.
 pub struct PushProgress {
     multi: Option<MultiProgress>,
@@ -34,7 +37,7 @@ impl PushProgress {
     }
 
     /// A callback for the store, sharing this renderer.
-    pub fn callback(self) -> (Arc<Mutex<Self>>, Arc<dyn Fn(PushEvent) + Send + Sync>) {
+    pub fn callback(self) -> (Arc<Mutex<Self>>, Events) {
         let shared = Arc::new(Mutex::new(self));
         let for_events = shared.clone();
         let callback = move |event| {

@@ -572,6 +572,29 @@ fn config_instructions_and_history_flags() {
             .all(|h| h["empty_layer"] == true)
     );
 
+    // WORKDIR makes its directory for the current USER.
+    let dir = context(&[(
+        "Dockerfile",
+        "FROM busybox\nUSER nobody\nWORKDIR /home/nobody/work\n",
+    )]);
+    build(&env, dir.path(), &["-t", "cfg:workdir"]).success();
+    let owner = container(
+        &env,
+        &[
+            "run",
+            "--rm",
+            "-u",
+            "root",
+            "cfg:workdir",
+            "stat",
+            "-c",
+            "%U",
+            ".",
+        ],
+    );
+    owner.success();
+    assert_eq!(owner.stdout, "nobody\n");
+
     // A child runs the trigger right after FROM and does not inherit it.
     let child = context(&[("Dockerfile", "FROM cfg:1\nUSER root\n")]);
     build(&env, child.path(), &["-t", "cfg:child"]).success();
@@ -1089,4 +1112,24 @@ fn run_steps_use_the_bridge_network_unless_told_otherwise() {
         .and_then(|l| l.split(':').next())
         .unwrap();
     assert!(listed.contains(first_host_link.trim()), "{listed}");
+}
+
+#[test]
+fn a_bind_mount_from_a_stage_reruns_when_the_stage_changes() {
+    let (_registry, env) = busybox_env();
+    let dockerfile = |value: &str| {
+        format!(
+            "FROM busybox AS data\nRUN echo {value} > /v\n\
+FROM busybox\nRUN --mount=type=bind,from=data,target=/d cat /d/v > /seen\n"
+        )
+    };
+    let dir = context(&[("Dockerfile", &dockerfile("v1"))]);
+    build(&env, dir.path(), &["-t", "bound:1"]).success();
+    assert_eq!(
+        run_sh(&env, "bound:1", "cat /seen; test -e /d/v || echo unmounted"),
+        "v1\nunmounted\n"
+    );
+    std::fs::write(dir.path().join("Dockerfile"), dockerfile("v2")).unwrap();
+    build(&env, dir.path(), &["-t", "bound:2"]).success();
+    assert_eq!(run_sh(&env, "bound:2", "cat /seen"), "v2\n");
 }

@@ -67,7 +67,7 @@ fn a_moved_tag_leaves_a_dangling_image_that_prune_removes() {
     assert!(
         prune
             .stdout
-            .starts_with("Deleted Images:\nDeleted: sha256:"),
+            .starts_with("Deleted Images:\ndeleted: sha256:"),
         "{prune}"
     );
     assert!(prune.stdout.contains("Total reclaimed space: "), "{prune}");
@@ -77,7 +77,7 @@ fn a_moved_tag_leaves_a_dangling_image_that_prune_removes() {
     );
 
     let all = container(&env, &["image", "prune", "-a", "-f"]);
-    assert!(all.success().stdout.contains("Untagged: moving:1"), "{all}");
+    assert!(all.success().stdout.contains("untagged: moving:1"), "{all}");
     assert_eq!(container(&env, &["images", "-q"]).stdout, "");
 }
 

@@ -149,3 +149,16 @@ fn an_image_pulled_from_an_index_pushes_its_platform_manifest() {
     container(&pushed, &["pull", "-q", &name]).success();
     assert_eq!(common::inspect(&pushed, &name)["Id"], image["Id"]);
 }
+
+#[test]
+fn pushing_a_missing_image_fails_before_contacting_the_registry() {
+    let env = TestEnv::new();
+    let out = container(&env, &["push", "127.0.0.1:9/me/nothere:1"]);
+    out.code_is(1);
+    assert!(
+        out.stderr
+            .contains("no such image: `127.0.0.1:9/me/nothere:1`"),
+        "{out}"
+    );
+    assert!(!out.stderr.contains("The push refers to"), "{out}");
+}

@@ -22,6 +22,8 @@ pub enum Listening {
     /// Nothing listens on the port; these ports have listeners.
     OtherPorts(Vec<u16>),
     /// Nothing in the container listens at all.
+    // TODO: a server that listened and then exited shows as `Nothing`; the monitor
+    // could remember past listeners and say that it exited
     Nothing,
     /// The container is not running.
     Exited(Option<i32>),

@@ -83,7 +83,6 @@ pub struct BlobStream {
 impl Session {
     /// Pings `endpoint`, learns how it wants us to authenticate, and authenticates for
     /// pulling (and pushing, if `push`) `repository`.
-    #[tracing::instrument(skip_all, fields(host = %endpoint.host, repository))]
     pub async fn open(
         endpoint: &Endpoint,
         repository: &str,
@@ -91,33 +90,13 @@ impl Session {
         push: bool,
         options: &SessionOptions,
     ) -> Result<Session, RegistryError> {
-        let tls = TlsSettings::for_endpoint(endpoint, options)?;
-        let http = tls.http_client(&endpoint.host)?;
-        let (scheme, ping) = ping(&http, endpoint).await?;
-
-        let mut actions = vec!["pull"];
-        if push {
-            actions.push("push");
-        }
-        let scope = format!("repository:{repository}:{}", actions.join(","));
-        let auth = authenticate(&http, endpoint, &ping, login, &[scope]).await?;
-        let is_anonymous = login.is_none();
-
-        let oci = tls.oci_client(&endpoint.host, scheme.clone())?;
-        Ok(Session {
-            endpoint: endpoint.clone(),
-            repository: repository.to_owned(),
-            oci,
-            auth,
-            is_anonymous,
-            http,
-            base_url: base_url(&scheme, &endpoint.host),
-        })
+        let actions = if push { "pull,push" } else { "pull" };
+        let scopes = [format!("repository:{repository}:{actions}")];
+        Self::open_scoped(endpoint, repository, login, &scopes, options).await
     }
 
     /// Opens a session for pushing to `repository`, whose token also lets us read
     /// `mount_from` (other repositories of the same registry, to mount blobs from).
-    #[tracing::instrument(skip_all, fields(host = %endpoint.host, repository))]
     pub async fn open_for_push(
         endpoint: &Endpoint,
         repository: &str,
@@ -125,9 +104,6 @@ impl Session {
         login: Option<&Login>,
         options: &SessionOptions,
     ) -> Result<Session, RegistryError> {
-        let tls = TlsSettings::for_endpoint(endpoint, options)?;
-        let http = tls.http_client(&endpoint.host)?;
-        let (scheme, ping) = ping(&http, endpoint).await?;
         let mut scopes = vec![format!("repository:{repository}:pull,push")];
         scopes.extend(
             mount_from
@@ -135,7 +111,21 @@ impl Session {
                 .filter(|r| r.as_str() != repository)
                 .map(|r| format!("repository:{r}:pull")),
         );
-        let auth = authenticate(&http, endpoint, &ping, login, &scopes).await?;
+        Self::open_scoped(endpoint, repository, login, &scopes, options).await
+    }
+
+    #[tracing::instrument(skip_all, fields(host = %endpoint.host, repository))]
+    async fn open_scoped(
+        endpoint: &Endpoint,
+        repository: &str,
+        login: Option<&Login>,
+        scopes: &[String],
+        options: &SessionOptions,
+    ) -> Result<Session, RegistryError> {
+        let tls = TlsSettings::for_endpoint(endpoint, options)?;
+        let http = tls.http_client(&endpoint.host)?;
+        let (scheme, ping) = ping(&http, endpoint).await?;
+        let auth = authenticate(&http, endpoint, &ping, login, scopes).await?;
         let oci = tls.oci_client(&endpoint.host, scheme.clone())?;
         Ok(Session {
             endpoint: endpoint.clone(),

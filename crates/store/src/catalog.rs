@@ -414,6 +414,14 @@ impl Store {
         serde_json::from_slice(&bytes).map_err(|e| invalid("config", digest, e.to_string()))
     }
 
+    /// Keeps `manifest` as an untagged image (`<none>`), e.g. one loaded without a
+    /// name. Call with the metadata lock held.
+    pub(crate) fn keep_untagged(&self, manifest: &str) -> Result<()> {
+        let mut untagged = self.read_untagged()?;
+        untagged.manifests.insert(manifest.to_owned());
+        self.write_untagged(&untagged)
+    }
+
     fn read_untagged(&self) -> Result<Untagged> {
         Ok(fsutil::read_json(&self.root.join("untagged.json"))?.unwrap_or_default())
     }

@@ -7,6 +7,10 @@
 //! 3. For each blob, in parallel: skip it when the registry has it (`HEAD`), else
 //!    mount it from another repository, else stream it from its file.
 //! 4. Put the manifest last, so the tag never names an incomplete image.
+//!
+//! Layers go as the store holds them: compressed as pulled, or uncompressed when
+//! loaded from a docker-archive.
+// TODO: gzip uncompressed layers on the way, as Docker does, to push less
 
 use std::sync::Arc;
 
@@ -24,6 +28,10 @@ use crate::pull::RegistryAccess;
 
 /// Blobs uploaded at once (Docker's default is 5).
 const PARALLEL_UPLOADS: usize = 4;
+/// Times one blob upload is tried when it fails in a way that may pass (5xx, a
+/// dropped connection): each attempt streams the file again from its start.
+const UPLOAD_ATTEMPTS: u32 = 3;
+const FIRST_RETRY_PAUSE: std::time::Duration = std::time::Duration::from_millis(200);
 /// Bytes read from a blob file per chunk sent.
 const CHUNK: usize = 1 << 20;
 
@@ -100,7 +108,7 @@ impl Store {
         let blobs = blobs_of(&image);
         let mut mount_from = Vec::new();
         for blob in &blobs {
-            for source in self.sources_of(&blob.digest().to_string())? {
+            for source in self.sources_of(blob.digest().as_ref())? {
                 if let Some(path) = source.strip_prefix(&format!("{domain}/"))
                     && path != repository
                     && !mount_from.iter().any(|p| p == path)
@@ -216,10 +224,23 @@ impl BlobJob {
                 return Ok(());
             }
         }
-        let body = self.body().await?;
-        self.session
-            .upload_blob(&self.digest, self.size, body)
-            .await?;
+        let mut pause = FIRST_RETRY_PAUSE;
+        for attempt in 1.. {
+            let body = self.body().await?;
+            match self
+                .session
+                .upload_blob(&self.digest, self.size, body)
+                .await
+            {
+                Ok(()) => break,
+                Err(error) if error.is_retryable() && attempt < UPLOAD_ATTEMPTS => {
+                    tracing::debug!(%error, attempt, "upload failed, starting it again");
+                    tokio::time::sleep(pause).await;
+                    pause *= 2;
+                }
+                Err(error) => return Err(error.into()),
+            }
+        }
         self.event(PushStatus::Pushed);
         Ok(())
     }

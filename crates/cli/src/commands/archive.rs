@@ -17,20 +17,19 @@ pub fn save(context: &Context, args: SaveArgs) -> anyhow::Result<ExitCode> {
         SaveFormat::OciArchive => ArchiveFormat::OciArchive,
     };
     let shown = args.images.join(", ");
-    match &args.output {
+    let saved = match &args.output {
         Some(path) => save_to_file(&store, &args.images, format, path),
-        None => {
-            if std::io::stdout().is_terminal() {
-                bail!(
-                    "cowardly refusing to save to a terminal: use the -o flag or redirect stdout"
-                );
-            }
-            let stdout = std::io::BufWriter::new(std::io::stdout().lock());
-            store.save(&args.images, format, stdout)
+        None if std::io::stdout().is_terminal() => {
+            bail!("cowardly refusing to save to a terminal: use the -o flag or redirect stdout")
         }
-        .map_err(anyhow::Error::from),
-    }
-    .with_context(|| format!("saving {shown}"))?;
+        None => {
+            let stdout = std::io::BufWriter::new(std::io::stdout().lock());
+            store
+                .save(&args.images, format, stdout)
+                .map_err(anyhow::Error::from)
+        }
+    };
+    saved.with_context(|| format!("saving {shown}"))?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -11,6 +11,7 @@ use container_registry::config::DOCKER_HUB;
 use container_registry::config_file::{erase_login, list_logins, store_login};
 use container_registry::credentials::{DOCKER_HUB_AUTH_KEY, Login, server_key};
 use container_registry::{Credentials, Endpoint, check_login};
+use container_store::RegistryAccess;
 use serde_json::json;
 
 use crate::cli::{LoginArgs, LogoutArgs, RegistryCommand, RegistryLsArgs};
@@ -29,8 +30,8 @@ pub fn login(context: &Context, args: LoginArgs) -> anyhow::Result<ExitCode> {
     let server = args.server.clone().unwrap_or_else(|| DOCKER_HUB.to_owned());
     let key = server_key(&server);
     let path = config_path()?;
-    let endpoint = endpoint_for(context, &key)?;
     let access = context.registry_access(args.tls_verify)?;
+    let endpoint = endpoint_for(&access, &key);
     let runtime = runtime()?;
     let check = |login: &Login| {
         runtime
@@ -114,19 +115,18 @@ fn config_path() -> anyhow::Result<PathBuf> {
 }
 
 /// The registry itself (never a mirror) that `key` names.
-fn endpoint_for(context: &Context, key: &str) -> anyhow::Result<Endpoint> {
-    let access = context.registry_access(true)?;
+fn endpoint_for(access: &RegistryAccess, key: &str) -> Endpoint {
     let domain = match key {
         DOCKER_HUB_AUTH_KEY => DOCKER_HUB,
         host => host,
     };
     let endpoints = access.config.endpoints(domain);
     let endpoint = endpoints.iter().find(|e| !e.is_mirror).cloned();
-    Ok(endpoint.unwrap_or_else(|| Endpoint {
+    endpoint.unwrap_or_else(|| Endpoint {
         host: domain.to_owned(),
         is_mirror: false,
         is_insecure: access.config.is_insecure(domain),
-    }))
+    })
 }
 
 /// The user name and password from the flags, stdin, or the terminal.

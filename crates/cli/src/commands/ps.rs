@@ -81,7 +81,7 @@ fn table(records: &[ContainerRecord], no_trunc: bool) -> Table {
 }
 
 /// The command, shortened with `…` unless `no_trunc`, in double quotes.
-fn command(record: &ContainerRecord, no_trunc: bool) -> String {
+pub(super) fn command(record: &ContainerRecord, no_trunc: bool) -> String {
     let mut text = record.command_line();
     if !no_trunc && text.chars().count() > COMMAND_WIDTH {
         text = text.chars().take(COMMAND_WIDTH - 1).collect::<String>() + "…";
@@ -111,7 +111,7 @@ const HEADERS: &[(&str, &str)] = &[
 ];
 
 /// `Up 5 seconds`, `Exited (0) 3 minutes ago`, `Created`.
-fn status(record: &ContainerRecord) -> String {
+pub(super) fn status(record: &ContainerRecord) -> String {
     let state = &record.state;
     match (state.status, record.is_running()) {
         (Status::Running, true) if state.is_paused => {

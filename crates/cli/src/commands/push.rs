@@ -38,6 +38,11 @@ pub fn run(context: &Context, args: PushArgs) -> anyhow::Result<ExitCode> {
     } else {
         args.progress
     };
+    for name in &names {
+        store
+            .resolve(&name.to_string())
+            .with_context(|| format!("pushing `{name}`"))?;
+    }
     let access = context.registry_access(args.tls_verify)?;
     let runtime = runtime()?;
     let header = PushProgress::new(mode);

@@ -19,6 +19,8 @@ pub fn run(context: &Context, command: SystemCommand) -> anyhow::Result<ExitCode
         SystemCommand::Start => start(context),
         SystemCommand::Stop => stop(context),
         SystemCommand::Status => status(context),
+        SystemCommand::Df(args) => super::df::run(context, args),
+        SystemCommand::Prune(args) => super::system_prune::run(context, args),
     }
 }
 

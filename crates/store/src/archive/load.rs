@@ -215,10 +215,10 @@ impl Store {
             self.unpack_all(&layer_digests, &config.rootfs.diff_ids)?;
 
             let names: Vec<Reference> = name_of(entry)?.into_iter().collect();
-            let top = self.layout.read_blob(&entry.digest().to_string())?;
+            let top = self.layout.read_blob(entry.digest().as_ref())?;
             let descriptor = layout::descriptor_of(
                 &manifest_media_type(&top),
-                &entry.digest().to_string(),
+                entry.digest().as_ref(),
                 top.len() as u64,
             );
             self.name_loaded(&names, descriptor, &manifest_digest)?;

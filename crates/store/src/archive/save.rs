@@ -77,7 +77,7 @@ impl Store {
             for (layer, diff_id) in layers.zip(&image.config.rootfs.diff_ids) {
                 let name = format!("{}/layer.tar", hex_of(diff_id));
                 if written.insert(name.clone()) {
-                    self.append_uncompressed(tar, &name, &layer.digest().to_string(), diff_id)?;
+                    self.append_uncompressed(tar, &name, layer.digest().as_ref(), diff_id)?;
                 }
                 layer_names.push(name);
             }
