@@ -5,14 +5,22 @@
 
 use std::path::PathBuf;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use container_runtime::Runtime;
 
 static CONTAINERS: Mutex<Vec<(Runtime, String)>> = Mutex::new(Vec::new());
 static MOUNTS: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+/// Whether [`interrupt`] was called: a build failing now failed because of it.
+pub fn is_interrupted() -> bool {
+    INTERRUPTED.load(Ordering::SeqCst)
+}
 
 /// Kills and removes the build's RUN containers and unmounts its roots.
 pub fn interrupt() {
+    INTERRUPTED.store(true, Ordering::SeqCst);
     let containers = std::mem::take(&mut *CONTAINERS.lock().unwrap_or_else(|e| e.into_inner()));
     for (runtime, id) in containers {
         let _ = runtime.kill(&id, libc_sigkill());

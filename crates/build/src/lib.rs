@@ -61,7 +61,7 @@ use container_runtime::NetworkMode;
 use container_store::RegistryAccess;
 
 pub use builder::build;
-pub use cancel::interrupt;
+pub use cancel::{interrupt, is_interrupted};
 pub use error::{BuildError, Result, StepError};
 
 /// What to build, and how.

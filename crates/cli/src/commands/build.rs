@@ -161,7 +161,14 @@ pub fn run(context: &Context, args: BuildArgs) -> anyhow::Result<ExitCode> {
     };
     let printer = Printer::new(mode);
     let events = |event: BuildEvent| printer.show(event);
-    let built = container_build::build(&runtime, &build_context, &options, &events)?;
+    let built = match container_build::build(&runtime, &build_context, &options, &events) {
+        Ok(built) => built,
+        // The interrupt's own thread cleans up and exits with 130.
+        Err(_) if container_build::is_interrupted() => loop {
+            std::thread::park();
+        },
+        Err(error) => return Err(error.into()),
+    };
 
     store.name_built(&built.image, &tags)?;
     for output in &outputs {
@@ -185,14 +192,23 @@ pub fn run(context: &Context, args: BuildArgs) -> anyhow::Result<ExitCode> {
 /// On Ctrl-C, the build's containers and mounts go before we exit, as Docker
 /// cancels a build; no tag has moved.
 fn cancel_on_interrupt() {
-    std::thread::spawn(|| {
-        let Ok(tokio) = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-        else {
-            return;
-        };
-        if tokio.block_on(tokio::signal::ctrl_c()).is_ok() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let Ok(tokio) = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    else {
+        return;
+    };
+    // Registered here, before the build starts, so that no Ctrl-C is missed.
+    let interrupts = {
+        let _entered = tokio.enter();
+        signal(SignalKind::interrupt())
+    };
+    let Ok(mut interrupts) = interrupts else {
+        return;
+    };
+    std::thread::spawn(move || {
+        if tokio.block_on(interrupts.recv()).is_some() {
             container_build::interrupt();
             let _ = writeln!(std::io::stderr(), "error: the build was interrupted");
             std::process::exit(130);
