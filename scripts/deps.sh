@@ -8,6 +8,7 @@ packages=(
   busybox-static curl jq        # the fixture busybox image, and the scripts
   podman zstd                   # tests: archives through podman; zstd-compressed archives
   iptables iproute2             # NAT for bridged containers; namespaces in the network tests
+  python3                       # free ports in scripts/demo.sh and bench/
 )
 missing=()
 for p in "${packages[@]}"; do
