@@ -10,6 +10,9 @@ use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::cli::ProgressMode;
 
+/// What the store calls with each pull event.
+pub type PullCallback = Arc<dyn Fn(PullEvent) + Send + Sync>;
+
 /// Renders pull events.
 pub struct PullProgress {
     mode: Mode,
@@ -43,12 +46,7 @@ impl PullProgress {
     }
 
     /// A callback for the store, sharing this renderer.
-    pub fn callback(
-        self,
-    ) -> (
-        Arc<Mutex<PullProgress>>,
-        Arc<dyn Fn(PullEvent) + Send + Sync>,
-    ) {
+    pub fn callback(self) -> (Arc<Mutex<PullProgress>>, PullCallback) {
         let shared = Arc::new(Mutex::new(self));
         let for_events = shared.clone();
         let callback = move |event| {

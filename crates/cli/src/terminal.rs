@@ -112,6 +112,19 @@ impl DetachKeys {
     }
 }
 
+/// `-i -t` wants our stdin to be a terminal, as Docker does: piped input has no
+/// end that a terminal can pass on (^D read before the shell set its terminal up
+/// is lost), so the session could never end.
+pub fn check_input_is_a_terminal(is_needed: bool) -> anyhow::Result<()> {
+    use std::io::IsTerminal as _;
+    if is_needed && !std::io::stdin().is_terminal() {
+        anyhow::bail!(
+            "the input device is not a TTY: drop `-t` to pipe input, or `-i` to only see output"
+        );
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod detach_tests {
     use super::*;
@@ -132,20 +145,7 @@ mod detach_tests {
         let mut keys = DetachKeys::new(vec![0x10, 0x11]);
         assert_eq!(keys.feed(b"ls\r"), (b"ls\r".to_vec(), false));
         assert_eq!(keys.feed(&[b'x', 0x10]), (b"x".to_vec(), false));
-        assert_eq!(keys.feed(&[b'y']), (vec![0x10, b'y'], false));
+        assert_eq!(keys.feed(b"y"), (vec![0x10, b'y'], false));
         assert_eq!(keys.feed(&[0x10, 0x10, 0x11, b'z']), (vec![0x10], true));
     }
-}
-
-/// `-i -t` wants our stdin to be a terminal, as Docker does: piped input has no
-/// end that a terminal can pass on (^D read before the shell set its terminal up
-/// is lost), so the session could never end.
-pub fn check_input_is_a_terminal(is_needed: bool) -> anyhow::Result<()> {
-    use std::io::IsTerminal as _;
-    if is_needed && !std::io::stdin().is_terminal() {
-        anyhow::bail!(
-            "the input device is not a TTY: drop `-t` to pipe input, or `-i` to only see output"
-        );
-    }
-    Ok(())
 }

@@ -86,7 +86,7 @@ impl Request {
         match self {
             Request::Attach { stdin, size } => {
                 let mut payload = vec![u8::from(*stdin)];
-                payload.extend(size.iter().flat_map(WindowSize::to_bytes));
+                payload.extend(size.iter().copied().flat_map(WindowSize::to_bytes));
                 frame(kind::ATTACH, &payload)
             }
             Request::Resize(size) => frame(kind::RESIZE, &size.to_bytes()),
@@ -143,7 +143,7 @@ impl Reply {
 }
 
 impl WindowSize {
-    fn to_bytes(&self) -> [u8; 4] {
+    fn to_bytes(self) -> [u8; 4] {
         let [r0, r1] = self.rows.to_be_bytes();
         let [c0, c1] = self.cols.to_be_bytes();
         [r0, r1, c0, c1]

@@ -152,69 +152,6 @@ impl fmt::Display for RestartPolicy {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn policies_parse_as_docker_spells_them() {
-        for text in [
-            "no",
-            "always",
-            "unless-stopped",
-            "on-failure",
-            "on-failure:3",
-        ] {
-            assert_eq!(text.parse::<RestartPolicy>().unwrap().to_string(), text);
-        }
-        assert_eq!(
-            "on-failure:3"
-                .parse::<RestartPolicy>()
-                .unwrap()
-                .maximum_retry_count,
-            3
-        );
-        for bad in ["sometimes", "always:2", "on-failure:x", "on-failure:-1"] {
-            assert!(bad.parse::<RestartPolicy>().is_err(), "{bad}");
-        }
-    }
-
-    #[test]
-    fn on_failure_counts_and_a_manual_stop_wins() {
-        let policy: RestartPolicy = "on-failure:2".parse().unwrap();
-        assert!(policy.restarts_after(1, false, 0));
-        assert!(policy.restarts_after(1, false, 1));
-        assert!(!policy.restarts_after(1, false, 2));
-        assert!(!policy.restarts_after(0, false, 0));
-        let always: RestartPolicy = "always".parse().unwrap();
-        assert!(always.restarts_after(0, false, 100));
-        assert!(!always.restarts_after(0, true, 0));
-    }
-
-    #[test]
-    fn system_start_brings_back_what_docker_would() {
-        let parse = |t: &str| t.parse::<RestartPolicy>().unwrap();
-        assert!(parse("always").starts_with_the_system(true, false));
-        assert!(!parse("unless-stopped").starts_with_the_system(true, false));
-        assert!(parse("unless-stopped").starts_with_the_system(false, false));
-        assert!(parse("on-failure").starts_with_the_system(false, true));
-        assert!(!parse("on-failure").starts_with_the_system(false, false));
-        assert!(!parse("no").starts_with_the_system(false, true));
-    }
-
-    #[test]
-    fn delays_double_and_reset_after_a_long_run() {
-        let short = Duration::from_secs(1);
-        assert_eq!(delay(0, short), Duration::from_millis(100));
-        assert_eq!(delay(3, short), Duration::from_millis(800));
-        assert_eq!(delay(30, short), Duration::from_secs(60));
-        assert_eq!(
-            delay(5, Duration::from_secs(11)),
-            Duration::from_millis(100)
-        );
-    }
-}
-
 /// What the monitor does once its container has exited and been recorded: restart it
 /// if its policy says so, after the delay, unless it is stopped or removed meanwhile.
 /// The restart starts a new monitor; this one then ends.
@@ -342,5 +279,68 @@ impl crate::Runtime {
             r.state.finished_at = Some(crate::fsutil::now_rfc3339());
         })?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn policies_parse_as_docker_spells_them() {
+        for text in [
+            "no",
+            "always",
+            "unless-stopped",
+            "on-failure",
+            "on-failure:3",
+        ] {
+            assert_eq!(text.parse::<RestartPolicy>().unwrap().to_string(), text);
+        }
+        assert_eq!(
+            "on-failure:3"
+                .parse::<RestartPolicy>()
+                .unwrap()
+                .maximum_retry_count,
+            3
+        );
+        for bad in ["sometimes", "always:2", "on-failure:x", "on-failure:-1"] {
+            assert!(bad.parse::<RestartPolicy>().is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn on_failure_counts_and_a_manual_stop_wins() {
+        let policy: RestartPolicy = "on-failure:2".parse().unwrap();
+        assert!(policy.restarts_after(1, false, 0));
+        assert!(policy.restarts_after(1, false, 1));
+        assert!(!policy.restarts_after(1, false, 2));
+        assert!(!policy.restarts_after(0, false, 0));
+        let always: RestartPolicy = "always".parse().unwrap();
+        assert!(always.restarts_after(0, false, 100));
+        assert!(!always.restarts_after(0, true, 0));
+    }
+
+    #[test]
+    fn system_start_brings_back_what_docker_would() {
+        let parse = |t: &str| t.parse::<RestartPolicy>().unwrap();
+        assert!(parse("always").starts_with_the_system(true, false));
+        assert!(!parse("unless-stopped").starts_with_the_system(true, false));
+        assert!(parse("unless-stopped").starts_with_the_system(false, false));
+        assert!(parse("on-failure").starts_with_the_system(false, true));
+        assert!(!parse("on-failure").starts_with_the_system(false, false));
+        assert!(!parse("no").starts_with_the_system(false, true));
+    }
+
+    #[test]
+    fn delays_double_and_reset_after_a_long_run() {
+        let short = Duration::from_secs(1);
+        assert_eq!(delay(0, short), Duration::from_millis(100));
+        assert_eq!(delay(3, short), Duration::from_millis(800));
+        assert_eq!(delay(30, short), Duration::from_secs(60));
+        assert_eq!(
+            delay(5, Duration::from_secs(11)),
+            Duration::from_millis(100)
+        );
     }
 }

@@ -12,6 +12,7 @@
 //!   a process without CAP_SYS_RESOURCE cannot raise a hard limit, so asking would fail.
 //! - The cgroup is always `/container/<id>`: the runtime library's default names a
 //!   systemd slice, which becomes a literal directory under cgroupfs.
+//!
 //! <https://github.com/opencontainers/runtime-spec/blob/main/config.md>
 
 use std::path::{Path, PathBuf};

@@ -162,7 +162,8 @@ mod tests {
 
     #[test]
     fn names_and_numbers_resolve_like_runc() {
-        let cases: [(&str, (u32, u32, &[u32], &str)); 8] = [
+        type Resolved<'a> = (u32, u32, &'a [u32], &'a str);
+        let cases: [(&str, Resolved); 8] = [
             ("", (0, 0, &[0, 10], "/root")),
             ("root", (0, 0, &[0, 10], "/root")),
             ("nobody", (65534, 65534, &[65534], "/home")),

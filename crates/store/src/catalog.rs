@@ -320,7 +320,7 @@ impl Store {
             blobs.insert(digest);
             blobs.insert(manifest.config().digest().to_string());
             blobs.extend(manifest.layers().iter().map(|l| l.digest().to_string()));
-            if let Ok(config) = self.read_config(&manifest.config().digest().to_string()) {
+            if let Ok(config) = self.read_config(manifest.config().digest().as_ref()) {
                 chains.extend(chain_ids(&config.rootfs.diff_ids));
             }
         }
@@ -340,7 +340,7 @@ impl Store {
         let present: Vec<&Descriptor> = index
             .manifests()
             .iter()
-            .filter(|d| self.layout.has_blob(&d.digest().to_string()))
+            .filter(|d| self.layout.has_blob(d.digest().as_ref()))
             .collect();
         let chosen = select_platform(&present, &Platform::host()).or(if present.is_empty() {
             None
@@ -433,7 +433,9 @@ impl Store {
 
 /// Index of the entry for `want` among index descriptors (CASES C36).
 pub(crate) fn select_platform(descriptors: &[&Descriptor], want: &Platform) -> Option<usize> {
-    let owned: Vec<(String, String, Option<String>, Option<String>, bool)> = descriptors
+    // os, architecture, variant, OS version, and whether it is an attestation.
+    type Entry = (String, String, Option<String>, Option<String>, bool);
+    let owned: Vec<Entry> = descriptors
         .iter()
         .map(|d| {
             let platform = d.platform().as_ref();
