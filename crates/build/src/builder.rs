@@ -1,29 +1,18 @@
-//! The whole build: parse, pick the stages the target needs, run them in
-//! parallel as their dependencies allow.
+//! The whole build: parse, plan the stages the target needs
+//! ([`container_dockerfile::Dockerfile::plan`]), run them in parallel as
+//! their dependencies allow.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::sync::{Condvar, Mutex};
 
-use container_dockerfile::{Dockerfile, InstructionKind, Lexer};
+use container_dockerfile::{Dockerfile, ErrorKind, GlobalScope};
 use container_runtime::Runtime;
 use container_store::Image;
 
 use crate::context::Context;
-use crate::error::{BuildError, Result};
+use crate::error::{BuildError, Result, StepError};
 use crate::stage::{self, StageEnv};
 use crate::{BuildEvent, BuildOptions, Built};
-
-/// Build args every Dockerfile may use without declaring them.
-const PREDEFINED_ARGS: [&str; 8] = [
-    "HTTP_PROXY",
-    "http_proxy",
-    "HTTPS_PROXY",
-    "https_proxy",
-    "FTP_PROXY",
-    "ftp_proxy",
-    "NO_PROXY",
-    "no_proxy",
-];
 
 /// Builds the target stage of `options.dockerfile` with `context`.
 #[tracing::instrument(skip_all, fields(dockerfile = %options.dockerfile_name))]
@@ -34,27 +23,39 @@ pub fn build(
     events: &(dyn Fn(BuildEvent) + Sync),
 ) -> Result<Built> {
     let file_name = options.dockerfile_name.clone();
-    let file =
-        container_dockerfile::parse(&options.dockerfile).map_err(|error| BuildError::Parse {
+    let parse_error = |error: container_dockerfile::Error| match error.kind {
+        ErrorKind::UnknownTarget { name } => BuildError::NoTarget {
+            file: file_name.clone(),
+            name,
+        },
+        _ => BuildError::Parse {
             file: file_name.clone(),
             error: Box::new(error),
-        })?;
+        },
+    };
+    let file = container_dockerfile::parse(&options.dockerfile).map_err(parse_error)?;
     for warning in &file.warnings {
         events(BuildEvent::Warning(format!(
             "{file_name}:{}: {}",
             warning.line, warning.message
         )));
     }
-    let used = Mutex::new(BTreeSet::new());
-    let globals = global_args(&file, options, &used).map_err(|error| BuildError::Parse {
-        file: file_name.clone(),
-        error: Box::new(error),
-    })?;
-    let target = target_stage(&file, options)?;
-    let dependencies: Vec<BTreeSet<usize>> = (0..file.stages.len())
-        .map(|i| stage_dependencies(&file, i, &globals))
-        .collect();
-    let needed = needed_stages(target, &dependencies);
+    // Planning expands every instruction a stage has, so it finds the
+    // errors of their words before anything runs: each names its instruction.
+    let plan_error = |error: container_dockerfile::Error| match written_at(&file, error.line) {
+        Some(instruction) => BuildError::Step {
+            file: file_name.clone(),
+            line: error.line,
+            instruction: stage::shortened(instruction),
+            source: Box::new(StepError::Dockerfile(error)),
+        },
+        None => parse_error(error),
+    };
+    let globals = GlobalScope::new(&file, &options.build_args, &stage::platform_args(options))
+        .map_err(plan_error)?;
+    let plan = file
+        .plan(options.target.as_deref(), &globals, &options.build_args)
+        .map_err(plan_error)?;
 
     let tokio = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -65,9 +66,9 @@ pub fn build(
             source,
         })?;
     let results = Results::default();
-    let is_multi_stage = needed.len() > 1;
+    let is_multi_stage = plan.stages.len() > 1;
     std::thread::scope(|scope| {
-        for &index in &needed {
+        for planned in &plan.stages {
             let env = StageEnv {
                 runtime,
                 context,
@@ -75,166 +76,54 @@ pub fn build(
                 events,
                 file: &file,
                 globals: &globals,
-                used_args: &used,
                 tokio: tokio.handle(),
                 is_multi_stage,
                 results: &results,
             };
-            let dependencies = &dependencies[index];
             let results = &results;
+            let is_target = planned.index == plan.target;
             scope.spawn(move || {
-                let outcome = match results.wait_for(dependencies) {
-                    true => Outcome::from(stage::run(&env, index, index == target)),
+                let outcome = match results.wait_for(&planned.needs) {
+                    true => Outcome::from(stage::run(&env, planned, is_target)),
                     false => Outcome::DependencyFailed,
                 };
-                results.set(index, outcome);
+                results.set(planned.index, outcome);
             });
         }
     });
-    warn_unused(
-        options,
-        &used.into_inner().expect("no panics holding it"),
-        events,
-    );
-
-    let mut outcomes = results.outcomes.into_inner().expect("no panics holding it");
-    for index in &needed {
-        if let Some(Outcome::Failed(_)) = outcomes.get(index) {
-            let Some(Outcome::Failed(error)) = outcomes.remove(index) else {
-                unreachable!("checked above")
-            };
-            return Err(error);
-        }
-    }
-    match outcomes.remove(&target) {
-        Some(Outcome::Done(image)) => Ok(Built { image: *image }),
-        _ => unreachable!("the target ran, or a stage failed"),
-    }
-}
-
-/// The values of the ARGs before the first FROM: `--build-arg`, else their
-/// defaults (which may use the ARGs before them).
-fn global_args(
-    file: &Dockerfile,
-    options: &BuildOptions,
-    used: &Mutex<BTreeSet<String>>,
-) -> std::result::Result<BTreeMap<String, Option<String>>, container_dockerfile::Error> {
-    let lexer = Lexer::new(file.directives.escape);
-    let mut globals: BTreeMap<String, Option<String>> = stage::platform_args(options)
-        .into_iter()
-        .map(|(k, v)| (k, Some(v)))
-        .collect();
-    for instruction in &file.global_args {
-        let InstructionKind::Arg(declarations) = &instruction.kind else {
-            continue;
-        };
-        for declaration in declarations {
-            used.lock()
-                .expect("no panics holding it")
-                .insert(declaration.name.clone());
-            let value = match (
-                options.build_args.get(&declaration.name),
-                &declaration.default,
-            ) {
-                (Some(value), _) => Some(value.clone()),
-                (None, Some(default)) => {
-                    let lookup = |name: &str| globals.get(name).cloned().flatten();
-                    Some(lexer.expand(default, &lookup).map_err(|e| {
-                        container_dockerfile::Error::new(
-                            instruction.line,
-                            Some("ARG"),
-                            container_dockerfile::ErrorKind::Expand(e),
-                        )
-                    })?)
-                }
-                (None, None) => None,
-            };
-            globals.insert(declaration.name.clone(), value);
-        }
-    }
-    Ok(globals)
-}
-
-fn target_stage(file: &Dockerfile, options: &BuildOptions) -> Result<usize> {
-    let Some(name) = &options.target else {
-        return Ok(file.stages.len() - 1);
-    };
-    let wanted = name.to_ascii_lowercase();
-    file.stages
-        .iter()
-        .position(|s| s.name() == Some(wanted.as_str()))
-        .ok_or_else(|| BuildError::NoTarget {
-            file: options.dockerfile_name.clone(),
-            name: name.clone(),
-        })
-}
-
-/// The earlier stages stage `index` reads: its FROM, `COPY --from` and
-/// `RUN --mount=from=`.
-fn stage_dependencies(
-    file: &Dockerfile,
-    index: usize,
-    globals: &BTreeMap<String, Option<String>>,
-) -> BTreeSet<usize> {
-    let stage = &file.stages[index];
-    let lexer = Lexer::new(file.directives.escape);
-    let lookup = |name: &str| globals.get(name).cloned().flatten();
-    let expand = |word: &str| {
-        lexer
-            .expand(word, &lookup)
-            .unwrap_or_else(|_| word.to_owned())
-    };
-    let mut names = vec![expand(&stage.from.image)];
-    for instruction in &stage.instructions {
-        match &instruction.kind {
-            InstructionKind::Copy(files) | InstructionKind::Add(files) => {
-                names.extend(files.from.as_deref().map(expand));
-            }
-            InstructionKind::Run(run) => {
-                names.extend(
-                    run.mounts
-                        .iter()
-                        .filter_map(|m| m.from.as_deref())
-                        .map(expand),
-                );
-            }
-            _ => {}
-        }
-    }
-    names
-        .iter()
-        .filter_map(|name| stage::stage_index(file, name, index))
-        .collect()
-}
-
-fn needed_stages(target: usize, dependencies: &[BTreeSet<usize>]) -> Vec<usize> {
-    let mut needed = BTreeSet::new();
-    let mut pending = vec![target];
-    while let Some(index) = pending.pop() {
-        if needed.insert(index) {
-            pending.extend(dependencies[index].iter().copied());
-        }
-    }
-    needed.into_iter().collect()
-}
-
-fn warn_unused(
-    options: &BuildOptions,
-    used: &BTreeSet<String>,
-    events: &(dyn Fn(BuildEvent) + Sync),
-) {
-    let unused: Vec<&str> = options
-        .build_args
-        .keys()
-        .filter(|name| !used.contains(*name) && !PREDEFINED_ARGS.contains(&name.as_str()))
-        .map(String::as_str)
-        .collect();
+    let unused = options.build_args.unused(&file);
     if !unused.is_empty() {
         events(BuildEvent::Warning(format!(
             "one or more build args were not consumed: {}",
             unused.join(", ")
         )));
     }
+
+    let mut outcomes = results.outcomes.into_inner().expect("no panics holding it");
+    for planned in &plan.stages {
+        if let Some(Outcome::Failed(_)) = outcomes.get(&planned.index) {
+            let Some(Outcome::Failed(error)) = outcomes.remove(&planned.index) else {
+                unreachable!("checked above")
+            };
+            return Err(error);
+        }
+    }
+    match outcomes.remove(&plan.target) {
+        Some(Outcome::Done(image)) => Ok(Built { image: *image }),
+        _ => unreachable!("the target ran, or a stage failed"),
+    }
+}
+
+/// The instruction at `line` as written, FROM lines included.
+fn written_at(file: &Dockerfile, line: usize) -> Option<&str> {
+    let stages = file.stages.iter();
+    let mut lines = stages.flat_map(|stage| {
+        let instructions = stage.instructions.iter();
+        std::iter::once((stage.line, &stage.original))
+            .chain(instructions.map(|i| (i.line, &i.original)))
+    });
+    let found = lines.find(|(at, _)| *at == line && line > 0);
+    found.map(|(_, original)| original.as_str())
 }
 
 /// How a stage ended.
@@ -268,7 +157,7 @@ impl Results {
     }
 
     /// Waits until every one of `stages` is done; false when one failed.
-    fn wait_for(&self, stages: &BTreeSet<usize>) -> bool {
+    fn wait_for(&self, stages: &[usize]) -> bool {
         let mut outcomes = self.outcomes.lock().expect("no panics holding it");
         loop {
             if stages

@@ -6,7 +6,7 @@
 //! `dest/NAME` when the destination ends in `/` or is a directory already, else
 //! it becomes `dest`. Files keep their mode and modification time, and are owned
 //! by root unless `--chown` says otherwise; `--chmod` sets every mode. ADD also
-//! extracts local tar archives (plain, gzip or zstd) and downloads URLs (mode
+//! extracts local tar archives (plain, gzip, zstd, bzip2 or xz) and downloads URLs (mode
 //! 0600, as Docker gives them).
 
 use std::io::Read as _;
@@ -250,26 +250,25 @@ pub fn copy_tree(root: &Root, dir: &Path, dest: &str) -> Result<(), StepError> {
     copy_host_tree(root, dir, dest, &placement, Some(()))
 }
 
-/// Whether the file at `path` is a tar archive ADD extracts: gzip, zstd, or a
-/// plain tar (its `ustar` magic).
-// TODO: bzip2 and xz tars are copied as files, not extracted as Docker does
+/// Whether the file at `path` is a tar archive ADD extracts: a tar (its
+/// `ustar` magic), plain or compressed with gzip, zstd, bzip2 or xz. Anything
+/// else, a compressed file that is no tar too, is copied as it is, as Docker does.
 pub fn is_archive(path: &Path) -> bool {
-    let Ok(mut file) = std::fs::File::open(path) else {
+    let Ok(file) = std::fs::File::open(path) else {
+        return false;
+    };
+    let Ok((_, mut decompressed)) = container_layer::Decompressed::new(file) else {
         return false;
     };
     let mut head = vec![0u8; 512];
     let mut filled = 0;
     while filled < head.len() {
-        match file.read(&mut head[filled..]) {
+        match decompressed.read(&mut head[filled..]) {
             Ok(0) | Err(_) => break,
             Ok(n) => filled += n,
         }
     }
-    let head = &head[..filled];
-    let is_gzip = head.starts_with(&[0x1f, 0x8b]);
-    let is_zstd = head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]);
-    let is_tar = head.len() >= 262 && &head[257..262] == b"ustar";
-    is_gzip || is_zstd || is_tar
+    filled >= 262 && &head[257..262] == b"ustar"
 }
 
 /// Extracts a tar into `dest`, keeping the archive's owners and modes. The

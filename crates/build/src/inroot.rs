@@ -12,8 +12,8 @@ use std::os::fd::{AsFd, OwnedFd};
 use std::path::{Path, PathBuf};
 
 use rustix::fs::{
-    AtFlags, Gid, Mode, OFlags, ResolveFlags, Timestamps, Uid, chownat, fchmod, fchown, futimens,
-    mkdirat, openat, openat2, symlinkat, unlinkat,
+    AtFlags, Gid, Mode, OFlags, Timestamps, Uid, chownat, fchmod, fchown, futimens, mkdirat,
+    openat, symlinkat, unlinkat,
 };
 use rustix::io::Errno;
 
@@ -65,13 +65,7 @@ impl Root {
     }
 
     fn resolve(&self, path: &str, flags: OFlags) -> std::result::Result<OwnedFd, Errno> {
-        openat2(
-            &self.fd,
-            path,
-            flags | OFlags::CLOEXEC,
-            Mode::empty(),
-            ResolveFlags::IN_ROOT | ResolveFlags::NO_MAGICLINKS,
-        )
+        container_layer::open_in_root(&self.fd, path, flags | OFlags::CLOEXEC, Mode::empty())
     }
 
     /// What is at `path` (following symlinks inside the root), if anything.

@@ -17,11 +17,14 @@
 //! - Everything else edits the config; every instruction adds a history entry,
 //!   with `empty_layer` when it made no layer.
 //!
-//! Variables are expanded by BuildKit's rules: ENV, ARG, LABEL, EXPOSE, USER,
-//! VOLUME, WORKDIR, STOPSIGNAL, COPY and ADD, and FROM with the ARGs before the
-//! first FROM only (CASES C09–C11). ENV beats ARG; ARG values reach RUN's
-//! environment but never the image's `Env`.
-//!
+//! Variables are expanded by BuildKit's rules, by `container-dockerfile`: the
+//! plan ([`container_dockerfile::Dockerfile::plan`]) expands FROM with the ARGs
+//! before the first FROM only, and each stage's
+//! [`container_dockerfile::StageScope`] expands its instructions' words (ENV, ARG,
+//! LABEL, EXPOSE, USER, VOLUME, WORKDIR, STOPSIGNAL, COPY and ADD, RUN's mounts;
+//! CASES C09–C11) before they run. ENV beats ARG; ARG values and proxy build args
+//! reach RUN's environment but never the image's `Env`.
+
 //! # Cache
 //!
 //! Each step's key is a hash of its parent's key (at the start, the base image's
@@ -56,6 +59,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use container_dockerfile::BuildArgs;
 use container_registry::platform::Platform;
 use container_runtime::NetworkMode;
 use container_store::RegistryAccess;
@@ -71,9 +75,9 @@ pub struct BuildOptions {
     pub dockerfile_name: String,
     /// Its text.
     pub dockerfile: String,
-    /// `--build-arg`s that have a value (a bare `NAME` takes the caller's
-    /// environment, and is left out when that has none).
-    pub build_args: BTreeMap<String, String>,
+    /// `--build-arg`s ([`BuildArgs::from_flags`]: a bare `NAME` takes the
+    /// caller's environment, and is left out when that has none).
+    pub build_args: BuildArgs,
     /// `--target`: the stage to build; the last one when `None`.
     pub target: Option<String>,
     /// `--no-cache`: run every step (their results still fill the cache).

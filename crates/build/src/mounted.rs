@@ -23,15 +23,7 @@ pub struct Mounted {
 impl Mounted {
     /// Mounts `image` (or nothing, for `scratch`) with a fresh upper directory.
     pub fn new(store: &Store, image: Option<&Image>) -> Result<Mounted> {
-        let mut mounted = Mounted {
-            target: store.scratch_dir("mnt")?,
-            upper: Some(store.scratch_dir("upper")?),
-            work: store.scratch_dir("work")?,
-            empty_lower: None,
-            is_mounted: false,
-            _tracked: None,
-        };
-        let mut lowers: Vec<PathBuf> = image
+        let lowers: Vec<PathBuf> = image
             .map(|i| {
                 i.chain_ids
                     .iter()
@@ -40,6 +32,25 @@ impl Mounted {
                     .collect()
             })
             .unwrap_or_default();
+        Mounted::over(store, lowers)
+    }
+
+    /// Mounts a directory with a fresh upper one: what is written there is
+    /// kept apart from `dir`, and gone when the value is dropped.
+    pub fn writable(store: &Store, dir: &Path) -> Result<Mounted> {
+        Mounted::over(store, vec![dir.to_owned()])
+    }
+
+    /// An overlay of `lowers`, top-most first.
+    fn over(store: &Store, mut lowers: Vec<PathBuf>) -> Result<Mounted> {
+        let mut mounted = Mounted {
+            target: store.scratch_dir("mnt")?,
+            upper: Some(store.scratch_dir("upper")?),
+            work: store.scratch_dir("work")?,
+            empty_lower: None,
+            is_mounted: false,
+            _tracked: None,
+        };
         if lowers.is_empty() {
             // overlayfs needs a lower directory.
             let empty = store.scratch_dir("empty")?;

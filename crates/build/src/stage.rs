@@ -1,11 +1,11 @@
 //! One stage: its base, then its instructions in order, each a cache lookup or
 //! a run.
 
-use std::collections::{BTreeMap, BTreeSet};
-use std::sync::Mutex;
 use std::time::Instant;
 
-use container_dockerfile::{Dockerfile, Instruction, InstructionKind, Lexer};
+use container_dockerfile::{
+    Dockerfile, GlobalScope, Instruction, InstructionKind, PlannedStage, StageScope,
+};
 use container_registry::platform::Platform;
 use container_runtime::Runtime;
 use container_store::{Image, Store};
@@ -25,8 +25,7 @@ pub(crate) struct StageEnv<'a> {
     pub options: &'a BuildOptions,
     pub events: &'a (dyn Fn(BuildEvent) + Sync),
     pub file: &'a Dockerfile,
-    pub globals: &'a BTreeMap<String, Option<String>>,
-    pub used_args: &'a Mutex<BTreeSet<String>>,
+    pub globals: &'a GlobalScope,
     pub tokio: &'a tokio::runtime::Handle,
     pub is_multi_stage: bool,
     pub results: &'a Results,
@@ -35,10 +34,6 @@ pub(crate) struct StageEnv<'a> {
 impl StageEnv<'_> {
     pub fn store(&self) -> &Store {
         self.runtime.store()
-    }
-
-    pub fn lexer(&self) -> Lexer {
-        Lexer::new(self.file.directives.escape)
     }
 
     /// The platform images are built for.
@@ -53,48 +48,31 @@ impl StageEnv<'_> {
         line: usize,
         error: StepError,
     ) -> BuildError {
-        let mut text = instruction.original.clone();
-        if text.chars().count() > 80 {
-            text = text.chars().take(77).collect::<String>() + "...";
-        }
         BuildError::Step {
             file: self.options.dockerfile_name.clone(),
             line,
-            instruction: text,
+            instruction: shortened(&instruction.original),
             source: Box::new(error),
         }
     }
 }
 
-/// `BUILDPLATFORM`, `TARGETPLATFORM` and their parts, as BuildKit predefines them.
-pub(crate) fn platform_args(options: &BuildOptions) -> BTreeMap<String, String> {
-    let host = Platform::host();
-    let target = options.platform.clone().unwrap_or_else(Platform::host);
-    let mut args = BTreeMap::new();
-    for (prefix, platform) in [("BUILD", &host), ("TARGET", &target)] {
-        let spelled = match &platform.variant {
-            Some(variant) => format!("{}/{}/{variant}", platform.os, platform.architecture),
-            None => format!("{}/{}", platform.os, platform.architecture),
-        };
-        args.insert(format!("{prefix}PLATFORM"), spelled);
-        args.insert(format!("{prefix}OS"), platform.os.clone());
-        args.insert(format!("{prefix}ARCH"), platform.architecture.clone());
-        args.insert(
-            format!("{prefix}VARIANT"),
-            platform.variant.clone().unwrap_or_default(),
-        );
+/// An instruction as errors show it: at most 80 characters.
+pub(crate) fn shortened(original: &str) -> String {
+    match original.chars().count() > 80 {
+        true => original.chars().take(77).collect::<String>() + "...",
+        false => original.to_owned(),
     }
-    args
 }
 
-/// The stage a FROM or `--from` name means, if it is one before `before`: its
-/// name (case-insensitive) or its index.
-pub(crate) fn stage_index(file: &Dockerfile, name: &str, before: usize) -> Option<usize> {
-    let lower = name.to_ascii_lowercase();
-    let by_name = file.stages[..before]
-        .iter()
-        .position(|s| s.name() == Some(lower.as_str()));
-    by_name.or_else(|| name.parse::<usize>().ok().filter(|i| *i < before))
+/// `BUILDPLATFORM`, `TARGETPLATFORM` and their parts, as BuildKit predefines them.
+pub(crate) fn platform_args(options: &BuildOptions) -> Vec<(String, String)> {
+    let spelled = |platform: &Platform| match &platform.variant {
+        Some(variant) => format!("{}/{}/{variant}", platform.os, platform.architecture),
+        None => format!("{}/{}", platform.os, platform.architecture),
+    };
+    let target = options.platform.clone().unwrap_or_else(Platform::host);
+    container_dockerfile::platform_args(&spelled(&Platform::host()), &spelled(&target))
 }
 
 /// Where a stage is.
@@ -105,8 +83,8 @@ pub(crate) struct State {
     pub config: Value,
     /// The cache key of the state.
     pub key: String,
-    /// ARGs declared in this stage: a value, or declared without one.
-    pub args: BTreeMap<String, Option<String>>,
+    /// The stage's ENV and ARG values, for expanding its instructions.
+    pub scope: StageScope,
     /// A CMD was set in this stage (an ENTRYPOINT then keeps it: C15).
     pub has_cmd: bool,
     /// The config changed since `image` was committed.
@@ -122,30 +100,6 @@ pub(crate) struct State {
 }
 
 impl State {
-    /// A variable as instructions see it: ENV beats ARG.
-    pub fn lookup(&self, name: &str) -> Option<String> {
-        let env = config::env(&self.config);
-        if let Some((_, value)) = env.iter().rev().find(|(k, _)| k == name) {
-            return Some(value.clone());
-        }
-        self.args.get(name).cloned().flatten()
-    }
-
-    /// `KEY=VALUE` for RUN: the image's `Env`, then the ARGs with a value that ENV
-    /// does not set.
-    pub fn run_env(&self) -> Vec<String> {
-        let env = config::env(&self.config);
-        let mut entries: Vec<String> = env.iter().map(|(k, v)| format!("{k}={v}")).collect();
-        for (name, value) in &self.args {
-            if let Some(value) = value
-                && !env.iter().any(|(k, _)| k == name)
-            {
-                entries.push(format!("{name}={value}"));
-            }
-        }
-        entries
-    }
-
     /// The current SHELL.
     pub fn shell(&self) -> Vec<String> {
         config::strings(&self.config, "Shell")
@@ -172,7 +126,7 @@ impl State {
         hasher.update(description.to_string().as_bytes());
         hasher.update([0]);
         hasher.update(
-            serde_json::to_string(&self.args)
+            serde_json::to_string(&self.scope.args())
                 .expect("strings serialise")
                 .as_bytes(),
         );
@@ -188,10 +142,10 @@ impl State {
     }
 }
 
-/// Runs stage `index`; `is_target` applies `--label`.
-pub(crate) fn run(env: &StageEnv<'_>, index: usize, is_target: bool) -> Result<Image> {
-    let stage = &env.file.stages[index];
-    let (mut state, triggers) = crate::stage_from::begin(env, index)?;
+/// Runs a planned stage; `is_target` applies `--label`.
+pub(crate) fn run(env: &StageEnv<'_>, planned: &PlannedStage, is_target: bool) -> Result<Image> {
+    let stage = &env.file.stages[planned.index];
+    let (mut state, triggers) = crate::stage_from::begin(env, planned)?;
     let instructions: Vec<(Instruction, usize)> = triggers
         .into_iter()
         .map(|i| (i, stage.line))

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use container_dockerfile::Instruction;
+use container_dockerfile::{Base, FromRef, Instruction, PlannedStage, StageScope};
 use container_reference::Reference;
 use container_registry::platform::Platform;
 use container_store::{Image, PullOptions};
@@ -13,30 +13,23 @@ use serde_json::Value;
 use crate::BuildEvent;
 use crate::error::{BuildError, Result, StepError};
 use crate::image_config as config;
-use crate::stage::{StageEnv, State, is_layer_step, stage_index};
+use crate::stage::{StageEnv, State, is_layer_step};
 
 /// The stage's starting state, and the triggers to run before its instructions.
-pub(crate) fn begin(env: &StageEnv<'_>, index: usize) -> Result<(State, Vec<Instruction>)> {
+pub(crate) fn begin(
+    env: &StageEnv<'_>,
+    planned: &PlannedStage,
+) -> Result<(State, Vec<Instruction>)> {
+    let index = planned.index;
     let stage = &env.file.stages[index];
-    let lookup = |name: &str| env.globals.get(name).cloned().flatten();
     let from_error = |error: StepError| BuildError::Step {
         file: env.options.dockerfile_name.clone(),
         line: stage.line,
         instruction: stage.original.clone(),
         source: Box::new(error),
     };
-    let expand = |word: &str| {
-        env.lexer().expand(word, &lookup).map_err(|e| {
-            from_error(StepError::Dockerfile(container_dockerfile::Error::new(
-                stage.line,
-                Some("FROM"),
-                container_dockerfile::ErrorKind::Expand(e),
-            )))
-        })
-    };
-    let name = expand(&stage.from.image)?;
-    let platform = match &stage.from.platform {
-        Some(platform) => Some(Platform::parse(&expand(platform)?).map_err(|e| {
+    let platform = match &planned.platform {
+        Some(platform) => Some(Platform::parse(platform).map_err(|e| {
             from_error(StepError::Unsupported {
                 what: format!("the platform in FROM ({e})"),
             })
@@ -53,7 +46,7 @@ pub(crate) fn begin(env: &StageEnv<'_>, index: usize) -> Result<(State, Vec<Inst
     };
     let started = Instant::now();
     let (image, base_config, shown) =
-        base(env, index, &name, platform.as_ref()).map_err(from_error)?;
+        base(env, &planned.base, platform.as_ref()).map_err(from_error)?;
     let mut config = match &base_config {
         Some(base) => config::from_base(base),
         None => {
@@ -88,11 +81,16 @@ pub(crate) fn begin(env: &StageEnv<'_>, index: usize) -> Result<(State, Vec<Inst
         None => format!("scratch {}", config["architecture"]),
     };
     let is_dirty = !triggers.is_empty() || image.is_none();
+    let scope = StageScope::new(
+        env.file.directives.escape,
+        &config::strings(&config, "Env").unwrap_or_default(),
+        &env.options.build_args,
+    );
     let state = State {
         image,
         config,
         key,
-        args: Default::default(),
+        scope,
         has_cmd: false,
         is_dirty,
         step: 1,
@@ -106,29 +104,37 @@ pub(crate) fn begin(env: &StageEnv<'_>, index: usize) -> Result<(State, Vec<Inst
 /// The base image and its config, and how to show it: `None` for scratch.
 fn base(
     env: &StageEnv<'_>,
-    index: usize,
-    name: &str,
+    base: &Base,
     platform: Option<&Platform>,
 ) -> std::result::Result<(Option<Image>, Option<Value>, String), StepError> {
-    if name.eq_ignore_ascii_case("scratch") {
-        return Ok((None, None, "scratch".into()));
+    match base {
+        Base::Scratch => Ok((None, None, "scratch".into())),
+        Base::Stage(stage) => {
+            let image = env
+                .results
+                .image(*stage)
+                .ok_or_else(|| StepError::StageOrder {
+                    name: env.file.stages[*stage]
+                        .name()
+                        .unwrap_or_default()
+                        .to_owned(),
+                })?;
+            let config = image.raw_config.clone();
+            let shown = env.file.stages[*stage]
+                .name()
+                .unwrap_or_default()
+                .to_owned();
+            Ok((Some(image), Some(config), shown))
+        }
+        Base::Image(name) => {
+            let image = resolve_image(env, name, platform)?;
+            let shown = Reference::parse_with_default_tag(name)
+                .map(|r| r.to_string())
+                .unwrap_or_else(|_| name.to_owned());
+            let config = image.raw_config.clone();
+            Ok((Some(image), Some(config), shown))
+        }
     }
-    if let Some(stage) = stage_index(env.file, name, index) {
-        let image = env
-            .results
-            .image(stage)
-            .ok_or_else(|| StepError::StageOrder {
-                name: name.to_owned(),
-            })?;
-        let config = image.raw_config.clone();
-        return Ok((Some(image), Some(config), name.to_owned()));
-    }
-    let image = resolve_image(env, name, platform)?;
-    let shown = Reference::parse_with_default_tag(name)
-        .map(|r| r.to_string())
-        .unwrap_or_else(|_| name.to_owned());
-    let config = image.raw_config.clone();
-    Ok((Some(image), Some(config), shown))
 }
 
 /// An image by name: from the store, or pulled when missing (always with `--pull`).
@@ -170,4 +176,22 @@ fn take_triggers(config: &mut Value) -> std::result::Result<Vec<Instruction>, St
         .iter()
         .map(|text| container_dockerfile::parse_trigger(text).map_err(StepError::from))
         .collect()
+}
+
+/// The image a `--from=` names: a stage (built before this one, as the plan
+/// orders them), or an image.
+pub(crate) fn from_image(
+    env: &StageEnv<'_>,
+    state: &State,
+    name: &str,
+) -> std::result::Result<Image, StepError> {
+    match env.file.resolve_from(state.stage, name) {
+        FromRef::Stage(stage) => env
+            .results
+            .image(stage)
+            .ok_or_else(|| StepError::StageOrder {
+                name: name.to_owned(),
+            }),
+        FromRef::Image(name) => resolve_image(env, &name, None),
+    }
 }

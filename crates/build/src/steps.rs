@@ -8,98 +8,67 @@ use crate::error::StepError;
 use crate::image_config as config;
 use crate::stage::{StageEnv, State, now};
 
-/// Applies one instruction to the stage.
+/// Applies one instruction to the stage: expands its words with the
+/// stage's variables (the values from before it, C11), runs it, then lets
+/// an ENV or ARG take effect for the next one.
 pub(crate) fn apply(
     env: &StageEnv<'_>,
     state: &mut State,
     instruction: &Instruction,
 ) -> Result<(), StepError> {
-    let expand = |state: &State, word: &str| -> Result<String, StepError> {
-        let lookup = |name: &str| state.lookup(name);
-        env.lexer()
-            .expand(word, &lookup)
-            .map_err(|e| expand_error(instruction, e))
-    };
-    let description = match &instruction.kind {
-        InstructionKind::Run(run) => return crate::steps_run::run(env, state, instruction, run),
+    let step = state.scope.expand_instruction(instruction)?;
+    let description = match &step.kind {
+        InstructionKind::Run(run) => return crate::steps_run::run(env, state, &step, run),
         InstructionKind::Copy(files) => {
-            return crate::steps_files::copy(env, state, instruction, files, false);
+            return crate::steps_files::copy(env, state, &step, files, false);
         }
         InstructionKind::Add(files) => {
-            return crate::steps_files::copy(env, state, instruction, files, true);
+            return crate::steps_files::copy(env, state, &step, files, true);
         }
         InstructionKind::Workdir(path) => {
-            let path = expand(state, path)?;
-            return crate::steps_files::workdir(env, state, instruction, &path);
+            return crate::steps_files::workdir(env, state, &step, path);
         }
-        InstructionKind::Arg(declarations) => {
-            declare_args(env, state, declarations, &expand)?;
+        InstructionKind::Arg(_) => {
             // An ARG changes no config and has no history entry, as in BuildKit;
             // the args in scope are part of every later key.
+            state
+                .scope
+                .apply(&step, env.globals, &env.options.build_args);
             return Ok(());
         }
-        _ => config_change(state, instruction, &expand)?,
+        _ => config_change(state, &step)?,
     };
+    state
+        .scope
+        .apply(&step, env.globals, &env.options.build_args);
     config::add_history(&mut state.config, &now(), &instruction.original, true);
     state.key = state.next_key(&description, "");
     state.is_dirty = true;
     Ok(())
 }
 
-/// ARG: declares names in the stage's scope, with their values (C09, C11).
-fn declare_args(
-    env: &StageEnv<'_>,
-    state: &mut State,
-    declarations: &[container_dockerfile::ArgDecl],
-    expand: &Expand<'_>,
-) -> Result<(), StepError> {
-    for declaration in declarations {
-        env.used_args
-            .lock()
-            .expect("no panics holding it")
-            .insert(declaration.name.clone());
-        let value = match (
-            env.options.build_args.get(&declaration.name),
-            &declaration.default,
-        ) {
-            (Some(value), _) => Some(value.clone()),
-            (None, Some(default)) => Some(expand(state, default)?),
-            // `ARG NAME` brings in the value of a global ARG (C09).
-            (None, None) => env.globals.get(&declaration.name).cloned().flatten(),
-        };
-        state.args.insert(declaration.name.clone(), value);
-    }
-    Ok(())
-}
-
 /// A config-only instruction: edits the config, returns what the key says of it.
-fn config_change(
-    state: &mut State,
-    instruction: &Instruction,
-    expand: &Expand<'_>,
-) -> Result<Value, StepError> {
+fn config_change(state: &mut State, instruction: &Instruction) -> Result<Value, StepError> {
     Ok(match &instruction.kind {
         InstructionKind::Env(pairs) => {
-            // Every value sees the variables as they were before the instruction (C11).
-            let expanded = expand_pairs(state, pairs, &expand)?;
-            for (key, value) in &expanded {
+            let pairs = key_values(pairs);
+            for (key, value) in &pairs {
                 config::set_env(&mut state.config, key, value);
             }
-            json!({"env": expanded})
+            json!({"env": pairs})
         }
         InstructionKind::Label(pairs) => {
-            let expanded = expand_pairs(state, pairs, &expand)?;
-            for (key, value) in &expanded {
+            let pairs = key_values(pairs);
+            for (key, value) in &pairs {
                 config::set_in_map(&mut state.config, "Labels", key, json!(value));
             }
-            json!({"label": expanded})
+            json!({"label": pairs})
         }
         InstructionKind::Expose(words) => {
             let mut ports = Vec::new();
             for word in words {
-                let word = expand(state, word)?;
-                let found = config::exposed_ports(&word)
-                    .map_err(|reason| invalid(instruction, "EXPOSE", &word, &reason))?;
+                let found = config::exposed_ports(word)
+                    .map_err(|reason| invalid(instruction, "EXPOSE", word, &reason))?;
                 ports.extend(found);
             }
             for port in &ports {
@@ -108,22 +77,16 @@ fn config_change(
             json!({"expose": ports})
         }
         InstructionKind::User(user) => {
-            let user = expand(state, user)?;
             config::set(&mut state.config, "User", json!(user));
             json!({"user": user})
         }
         InstructionKind::Volume(paths) => {
-            let mut expanded = Vec::new();
             for path in paths {
-                expanded.push(expand(state, path)?);
-            }
-            for path in &expanded {
                 config::set_in_map(&mut state.config, "Volumes", path, json!({}));
             }
-            json!({"volume": expanded})
+            json!({"volume": paths})
         }
         InstructionKind::StopSignal(signal) => {
-            let signal = expand(state, signal)?;
             config::set(&mut state.config, "StopSignal", json!(signal));
             json!({"stopsignal": signal})
         }
@@ -174,16 +137,11 @@ fn config_change(
     })
 }
 
-type Expand<'a> = dyn Fn(&State, &str) -> Result<String, StepError> + 'a;
-
-fn expand_pairs(
-    state: &State,
-    pairs: &[KeyValue],
-    expand: &Expand<'_>,
-) -> Result<Vec<(String, String)>, StepError> {
+/// ENV and LABEL pairs as the key describes them.
+fn key_values(pairs: &[KeyValue]) -> Vec<(&str, &str)> {
     pairs
         .iter()
-        .map(|pair| Ok((expand(state, &pair.key)?, expand(state, &pair.value)?)))
+        .map(|pair| (pair.key.as_str(), pair.value.as_str()))
         .collect()
 }
 
@@ -208,17 +166,6 @@ fn healthcheck(check: &Healthcheck) -> Value {
         value["Retries"] = json!(retries);
     }
     value
-}
-
-pub(crate) fn expand_error(
-    instruction: &Instruction,
-    error: container_dockerfile::ExpandError,
-) -> StepError {
-    StepError::Dockerfile(container_dockerfile::Error::new(
-        instruction.line,
-        Some(instruction.keyword()),
-        ErrorKind::Expand(error),
-    ))
 }
 
 fn invalid(instruction: &Instruction, flag: &str, value: &str, reason: &str) -> StepError {

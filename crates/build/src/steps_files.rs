@@ -13,8 +13,7 @@ use crate::copy::{self, Item, Placement};
 use crate::error::StepError;
 use crate::inroot::{self, Owner, Root};
 use crate::mounted::Mounted;
-use crate::stage::{StageEnv, State, layer_step, stage_index};
-use crate::steps::expand_error;
+use crate::stage::{StageEnv, State, layer_step};
 
 /// COPY or ADD.
 pub(crate) fn copy(
@@ -26,19 +25,13 @@ pub(crate) fn copy(
 ) -> Result<(), StepError> {
     let keyword = if is_add { "ADD" } else { "COPY" };
     check_supported(files, keyword)?;
-    let lookup = |name: &str| state.lookup(name);
-    let expand = |word: &str| {
-        env.lexer()
-            .expand(word, &lookup)
-            .map_err(|e| expand_error(instruction, e))
-    };
-    let dest = destination(&expand(&files.dest)?, &state.working_dir());
-    let chown = files.chown.as_deref().map(expand).transpose()?;
-    let chmod = files.chmod.as_deref().map(expand).transpose()?;
-    let from = files.from.as_deref().map(expand).transpose()?;
+    let dest = destination(&files.dest, &state.working_dir());
+    let chown = files.chown.clone();
+    let chmod = files.chmod.clone();
+    let from = files.from.clone();
 
     let from_image = match &from {
-        Some(name) => Some(from_image(env, state, name)?),
+        Some(name) => Some(crate::stage_from::from_image(env, state, name)?),
         None => None,
     };
     let mounted = match &from_image {
@@ -48,7 +41,6 @@ pub(crate) fn copy(
     let reading = Reading {
         env,
         files,
-        expand: &expand,
         mounted: mounted.as_ref(),
         from: from.as_deref(),
         is_add,
@@ -111,7 +103,6 @@ fn write_layer(
 struct Reading<'a> {
     env: &'a StageEnv<'a>,
     files: &'a CopyFiles,
-    expand: &'a dyn Fn(&str) -> Result<String, StepError>,
     mounted: Option<&'a Mounted>,
     from: Option<&'a str>,
     is_add: bool,
@@ -123,14 +114,10 @@ impl Reading<'_> {
         for source in &self.files.sources {
             let path = match source {
                 Source::Heredoc(heredoc) => {
-                    let content = match heredoc.expand {
-                        true => (self.expand)(&heredoc.body())?,
-                        false => heredoc.body(),
-                    };
-                    sources.add_inline(&heredoc.name, content);
+                    sources.add_inline(&heredoc.name, heredoc.body());
                     continue;
                 }
-                Source::Path(path) => (self.expand)(path)?,
+                Source::Path(path) => path.clone(),
             };
             sources.words.push(path.clone());
             let may_extract = self.is_add && self.files.unpack != Some(false);
@@ -226,25 +213,6 @@ fn destination(dest: &str, working_dir: &str) -> String {
 
 fn is_url(path: &str) -> bool {
     container_dockerfile::is_url(path)
-}
-
-/// The image `--from` names: an earlier stage, or an image.
-fn from_image(env: &StageEnv<'_>, state: &State, name: &str) -> Result<Image, StepError> {
-    if let Some(stage) = stage_index(env.file, name, state.stage) {
-        return env
-            .results
-            .image(stage)
-            .ok_or_else(|| StepError::StageOrder {
-                name: name.to_owned(),
-            });
-    }
-    let is_stage_name = env.file.stages.iter().any(|s| s.name() == Some(name));
-    if is_stage_name {
-        return Err(StepError::StageOrder {
-            name: name.to_owned(),
-        });
-    }
-    crate::stage_from::resolve_image(env, name, None)
 }
 
 /// `--chown` as IDs, names looked up in the image's files.

@@ -13,8 +13,7 @@ use crate::BuildEvent;
 use crate::error::StepError;
 use crate::mounted::Mounted;
 use crate::run::RunSpec;
-use crate::stage::{StageEnv, State, layer_step, stage_index};
-use crate::steps::expand_error;
+use crate::stage::{StageEnv, State, layer_step};
 
 /// Where BuildKit puts the script of a `RUN <<EOF` that starts with `#!`.
 const SCRIPT_DIR: &str = "/dev/pipes";
@@ -33,16 +32,7 @@ pub(crate) fn run(
         });
     }
     let program = run.program(&state.shell());
-    let lookup = |name: &str| state.lookup(name);
-    let expand = |word: &str| {
-        env.lexer()
-            .expand(word, &lookup)
-            .map_err(|e| expand_error(instruction, e))
-    };
-    let mut mounts = Vec::new();
-    for mount in &run.mounts {
-        mounts.push(expand_mount(mount, &expand)?);
-    }
+    let mounts = &run.mounts;
     let network = match run.network {
         Network::Default => env.options.network,
         Network::None => NetworkMode::None,
@@ -58,7 +48,7 @@ pub(crate) fn run(
                 let source = source.trim_start_matches('/').to_owned();
                 content.push_str(&env.context.content_hash(&[source])?);
             }
-            Some(from) => content.push_str(&bind_image(env, state, from)?.id),
+            Some(from) => content.push_str(&crate::stage_from::from_image(env, state, from)?.id),
         }
     }
     let description = json!({
@@ -74,7 +64,7 @@ pub(crate) fn run(
         })?;
         let mut held = Vec::new();
         let mut specs = Vec::new();
-        for mount in &mounts {
+        for mount in mounts {
             if let Some(spec) = runtime_mount(env, state, mount, &mut held)? {
                 specs.push(spec);
             }
@@ -97,7 +87,7 @@ pub(crate) fn run(
         };
         let spec = RunSpec {
             argv,
-            env: state.run_env(),
+            env: state.scope.run_env(),
             working_dir: state.working_dir(),
             user: crate::image_config::string(&state.config, "User"),
             network,
@@ -128,25 +118,6 @@ fn write_error(what: &str, source: std::io::Error) -> StepError {
         path: what.to_owned(),
         source,
     })
-}
-
-/// A mount with its values expanded.
-fn expand_mount(
-    mount: &Mount,
-    expand: &dyn Fn(&str) -> Result<String, StepError>,
-) -> Result<Mount, StepError> {
-    let mut mount = mount.clone();
-    for field in [
-        &mut mount.target,
-        &mut mount.source,
-        &mut mount.from,
-        &mut mount.id,
-    ] {
-        if let Some(value) = field.as_deref() {
-            *field = Some(expand(value)?);
-        }
-    }
-    Ok(mount)
 }
 
 fn bind(source: String, destination: String, read_only: bool) -> MountSpec {
@@ -180,16 +151,31 @@ fn runtime_mount(
             let host = match &mount.from {
                 None => env.context.path(source),
                 Some(from) => {
-                    let image = bind_image(env, state, from)?;
+                    let image = crate::stage_from::from_image(env, state, from)?;
                     let mounted = Mounted::new(env.store(), Some(&image))?;
                     let host = mounted.root().join(source);
                     held.push(Held::Mounted(mounted));
                     host
                 }
             };
-            // TODO: a `rw` bind mount of the context is mounted read-only; BuildKit lets RUN write and discards the writes
-            let read_only = mount.readonly || mount.from.is_none();
-            Ok(Some(bind(host.display().to_string(), target(), read_only)))
+            if mount.readonly {
+                return Ok(Some(bind(host.display().to_string(), target(), true)));
+            }
+            // `rw`: RUN may write there, and the writes are thrown away after
+            // it, as BuildKit does; neither the context nor the stage changes.
+            if !host.is_dir() {
+                let copy = tempfile::NamedTempFile::new()
+                    .map_err(|e| write_error("a bind mount's copy", e))?
+                    .into_temp_path();
+                std::fs::copy(&host, &copy).map_err(|e| write_error("a bind mount's copy", e))?;
+                let source = copy.display().to_string();
+                held.push(Held::File(copy));
+                return Ok(Some(bind(source, target(), false)));
+            }
+            let writable = Mounted::writable(env.store(), &host)?;
+            let root = writable.root().display().to_string();
+            held.push(Held::Mounted(writable));
+            Ok(Some(bind(root, target(), false)))
         }
         MountKind::Cache => {
             let id = mount.id.clone().unwrap_or_else(target);
@@ -234,23 +220,6 @@ fn runtime_mount(
         MountKind::Ssh => Err(StepError::Unsupported {
             what: "`RUN --mount=type=ssh`".to_owned(),
         }),
-    }
-}
-
-/// The image a bind mount's `from=` names: an earlier stage, or an image.
-fn bind_image(
-    env: &StageEnv<'_>,
-    state: &State,
-    from: &str,
-) -> Result<container_store::Image, StepError> {
-    match stage_index(env.file, from, state.stage) {
-        Some(stage) => env
-            .results
-            .image(stage)
-            .ok_or_else(|| StepError::StageOrder {
-                name: from.to_owned(),
-            }),
-        None => crate::stage_from::resolve_image(env, from, None),
     }
 }
 

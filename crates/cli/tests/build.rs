@@ -652,6 +652,19 @@ fn add_extracts_local_tars_and_downloads_urls() {
             .unwrap();
         builder.finish().unwrap();
     }
+    // The same tar compressed three ways, and a gzip file that is no tar.
+    use std::io::Write as _;
+    let tar_bytes = std::fs::read(&tarball).unwrap();
+    let mut xz = liblzma::write::XzEncoder::new(Vec::new(), 6);
+    xz.write_all(&tar_bytes).unwrap();
+    std::fs::write(dir.path().join("files.tar.xz"), xz.finish().unwrap()).unwrap();
+    let mut bz = bzip2::write::BzEncoder::new(Vec::new(), bzip2::Compression::fast());
+    bz.write_all(&tar_bytes).unwrap();
+    std::fs::write(dir.path().join("files.tar.bz2"), bz.finish().unwrap()).unwrap();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(b"just text\n").unwrap();
+    std::fs::write(dir.path().join("note.gz"), gz.finish().unwrap()).unwrap();
+
     let server = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = server.local_addr().unwrap().port();
     std::thread::spawn(move || {
@@ -665,16 +678,22 @@ fn add_extracts_local_tars_and_downloads_urls() {
             );
         }
     });
-    let dockerfile =
-        format!("FROM busybox\nADD files.tar /x/\nADD http://127.0.0.1:{port}/remote.txt /r/\n");
+    let dockerfile = format!(
+        "FROM busybox\nADD files.tar /x/\nADD files.tar.xz /xz/\nADD files.tar.bz2 /bz/\n\
+ADD note.gz /gz/\nADD http://127.0.0.1:{port}/remote.txt /r/\n"
+    );
     std::fs::write(dir.path().join("Dockerfile"), dockerfile).unwrap();
     build(&env, dir.path(), &["-t", "add:1"]).success();
     let listing = run_sh(
         &env,
         "add:1",
-        "stat -c '%u:%g %a' /x/sub/in-tar; cat /x/sub/in-tar; echo; stat -c '%a' /r/remote.txt; cat /r/remote.txt",
+        "stat -c '%u:%g %a' /x/sub/in-tar; cat /x/sub/in-tar; echo; stat -c '%a' /r/remote.txt; cat /r/remote.txt; echo; \
+cat /xz/sub/in-tar /bz/sub/in-tar; echo; ls /gz",
     );
-    assert_eq!(listing, "42:43 750\ninner\n600\ndownloaded");
+    assert_eq!(
+        listing,
+        "42:43 750\ninner\n600\ndownloaded\ninnerinner\nnote.gz\n"
+    );
 }
 
 #[test]
@@ -687,6 +706,9 @@ RUN <<EOF\necho from heredoc > /heredoc\nEOF\n\
 RUN <<EOF\n#!/bin/sh\necho script $0 > /script\nEOF\n\
 RUN --mount=type=cache,target=/cache echo run >> /cache/log && cat /cache/log | wc -l > /cache-count\n\
 RUN --mount=type=bind,source=data,target=/mnt cat /mnt/file > /bound\n\
+RUN --mount=type=bind,source=data,target=/mnt,rw echo changed > /mnt/file && cat /mnt/file > /rw-seen\n\
+RUN --mount=type=bind,source=data/file,target=/one,rw echo too >> /one && cat /one > /rw-file\n\
+RUN --mount=type=bind,source=data,target=/mnt cat /mnt/file > /rw-after\n\
 RUN --mount=type=secret,id=token cat /run/secrets/token > /seen-secret-length && wc -c < /run/secrets/token > /seen-secret-length\n\
 RUN --network=none cat /proc/net/dev | grep -c : > /interfaces\n";
     let dir = context(&[("Dockerfile", dockerfile), ("data/file", "bound-data")]);
@@ -695,11 +717,18 @@ RUN --network=none cat /proc/net/dev | grep -c : > /interfaces\n";
     let listing = run_sh(
         &env,
         "run:1",
-        "cat /heredoc /script /cache-count /bound; echo; cat /seen-secret-length /interfaces; test -e /run/secrets/token || echo no-secret-in-image",
+        "cat /heredoc /script /cache-count /bound; echo; cat /seen-secret-length /interfaces; test -e /run/secrets/token || echo no-secret-in-image; \
+cat /rw-seen /rw-file /rw-after",
     );
+    // A `rw` bind mount takes the writes, which neither the context nor a later
+    // step sees.
     assert_eq!(
         listing,
-        "from heredoc\nscript /dev/pipes/EOF\n1\nbound-data\n6\n1\nno-secret-in-image\n"
+        "from heredoc\nscript /dev/pipes/EOF\n1\nbound-data\n6\n1\nno-secret-in-image\nchanged\nbound-datatoo\nbound-data"
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("data/file")).unwrap(),
+        "bound-data"
     );
     // The cache mount keeps its content across builds.
     let dir2 = context(&[(
@@ -708,10 +737,6 @@ RUN --network=none cat /proc/net/dev | grep -c : > /interfaces\n";
     )]);
     build(&env, dir2.path(), &["-t", "run:2"]).success();
     assert_eq!(run_sh(&env, "run:2", "cat /count"), "1\n");
-    // `builder prune` empties cache mounts too.
-    container(&env, &["builder", "prune", "-f"]).success();
-    build(&env, dir2.path(), &["-t", "run:3"]).success();
-    assert_eq!(run_sh(&env, "run:3", "cat /count"), "0\n");
     // `builder prune` empties cache mounts too.
     container(&env, &["builder", "prune", "-f"]).success();
     build(&env, dir2.path(), &["-t", "run:3"]).success();
@@ -1132,4 +1157,46 @@ FROM busybox\nRUN --mount=type=bind,from=data,target=/d cat /d/v > /seen\n"
     std::fs::write(dir.path().join("Dockerfile"), dockerfile("v2")).unwrap();
     build(&env, dir.path(), &["-t", "bound:2"]).success();
     assert_eq!(run_sh(&env, "bound:2", "cat /seen"), "v2\n");
+}
+
+#[test]
+fn proxy_args_heredoc_quotes_and_stage_args_in_from() {
+    let (_registry, env) = busybox_env();
+    // A proxy build arg reaches RUN without an ARG, and stays out of the
+    // image's Env; a heredoc keeps its quotes while its `$X` expands; a
+    // `--from=$SRC` with a stage ARG builds the stage it names.
+    let dockerfile = "FROM busybox AS one\nRUN echo one > /which\n\
+FROM busybox AS two\nRUN echo two > /which\n\
+FROM busybox\nARG SRC=one\nARG X=ex\n\
+RUN echo \"$HTTP_PROXY\" > /proxy\n\
+COPY <<EOF /script\necho \"say $X\" 'and $X'\nEOF\n\
+COPY --from=$SRC /which /which\n";
+    let dir = context(&[("Dockerfile", dockerfile)]);
+    let output = build(
+        &env,
+        dir.path(),
+        &[
+            "-t",
+            "scope:1",
+            "--build-arg",
+            "HTTP_PROXY=http://proxy.invalid:3128",
+            "--build-arg",
+            "SRC=two",
+        ],
+    );
+    output.success();
+    assert!(!output.stderr.contains("not consumed"), "{output}");
+    assert!(
+        !output.stderr.contains("[one "),
+        "stage one is not needed: {output}"
+    );
+    assert_eq!(
+        run_sh(&env, "scope:1", "cat /proxy /script /which"),
+        "http://proxy.invalid:3128\necho \"say ex\" 'and ex'\ntwo\n"
+    );
+    let image_env = env_of(&env, "scope:1");
+    assert!(
+        !image_env.iter().any(|e| e.starts_with("HTTP_PROXY=")),
+        "{image_env:?}"
+    );
 }

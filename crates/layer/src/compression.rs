@@ -3,17 +3,21 @@
 //! The media type of a layer is not trusted (containerd#10134: layers labelled
 //! uncompressed that were gzip; buildah#1589: the reverse), so the magic
 //! numbers decide: gzip is `1f 8b` (RFC 1952), zstd is `28 b5 2f fd`
-//! (RFC 8878), anything else is read as a plain tar.
+//! (RFC 8878), anything else is read as a plain tar. bzip2 (`BZh`) and xz
+//! (`fd 37 7a 58 5a 00`) are no layer formats of the OCI spec, but Docker
+//! reads them in archives and in ADD's tars, and so do we.
 
 use std::io::{self, Cursor, Read};
 
 use sha2::{Digest, Sha256};
 
 /// How many bytes [`Compression::detect`] needs to tell the formats apart.
-pub(crate) const MAGIC_LEN: usize = 4;
+pub(crate) const MAGIC_LEN: usize = 6;
 
 const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 const ZSTD_MAGIC: [u8; 4] = [0x28, 0xb5, 0x2f, 0xfd];
+const BZIP2_MAGIC: [u8; 3] = *b"BZh";
+const XZ_MAGIC: [u8; 6] = [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00];
 
 /// Compression of a layer blob, detected from its first bytes (never from its
 /// media type).
@@ -25,11 +29,15 @@ pub enum Compression {
     Gzip,
     /// zstd, possibly several concatenated frames.
     Zstd,
+    /// bzip2, possibly several concatenated streams.
+    Bzip2,
+    /// xz, possibly several concatenated streams.
+    Xz,
 }
 
 impl Compression {
-    /// Detects the compression from the first bytes of a blob; four bytes are
-    /// enough, fewer give [`Compression::None`] unless they are gzip's magic.
+    /// Detects the compression from the first bytes of a blob; six bytes are
+    /// enough, fewer give [`Compression::None`] unless they hold a shorter magic.
     ///
     /// ```
     /// use container_layer::Compression;
@@ -43,6 +51,10 @@ impl Compression {
             Compression::Gzip
         } else if prefix.starts_with(&ZSTD_MAGIC) {
             Compression::Zstd
+        } else if prefix.starts_with(&BZIP2_MAGIC) {
+            Compression::Bzip2
+        } else if prefix.starts_with(&XZ_MAGIC) {
+            Compression::Xz
         } else {
             Compression::None
         }
@@ -52,10 +64,44 @@ impl Compression {
 /// The blob with the bytes read for detection put back in front.
 type Prefixed<R> = io::Chain<Cursor<Vec<u8>>, R>;
 
+/// A blob, decompressed as its first bytes say.
+pub struct Decompressed<R: Read>(Decoder<R>);
+
+impl<R: Read> Decompressed<R> {
+    /// Peeks at the blob's magic and sets up the matching decompressor.
+    pub fn new(mut blob: R) -> io::Result<(Compression, Decompressed<R>)> {
+        let prefix = read_prefix(&mut blob)?;
+        let compression = Compression::detect(&prefix);
+        let prefixed = Cursor::new(prefix).chain(blob);
+        let decoder = match compression {
+            Compression::None => Decoder::Plain(prefixed),
+            Compression::Gzip => {
+                Decoder::Gzip(Box::new(flate2::read::MultiGzDecoder::new(prefixed)))
+            }
+            Compression::Zstd => Decoder::Zstd(zstd::stream::read::Decoder::new(prefixed)?),
+            Compression::Bzip2 => {
+                Decoder::Bzip2(Box::new(bzip2::read::MultiBzDecoder::new(prefixed)))
+            }
+            Compression::Xz => Decoder::Xz(Box::new(liblzma::read::XzDecoder::new_multi_decoder(
+                prefixed,
+            ))),
+        };
+        Ok((compression, Decompressed(decoder)))
+    }
+}
+
+impl<R: Read> Read for Decompressed<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.0.read(buf)
+    }
+}
+
 enum Decoder<R: Read> {
     Plain(Prefixed<R>),
     Gzip(Box<flate2::read::MultiGzDecoder<Prefixed<R>>>),
     Zstd(zstd::stream::read::Decoder<'static, io::BufReader<Prefixed<R>>>),
+    Bzip2(Box<bzip2::read::MultiBzDecoder<Prefixed<R>>>),
+    Xz(Box<liblzma::read::XzDecoder<Prefixed<R>>>),
 }
 
 impl<R: Read> Read for Decoder<R> {
@@ -64,32 +110,24 @@ impl<R: Read> Read for Decoder<R> {
             Decoder::Plain(reader) => reader.read(buf),
             Decoder::Gzip(reader) => reader.read(buf),
             Decoder::Zstd(reader) => reader.read(buf),
+            Decoder::Bzip2(reader) => reader.read(buf),
+            Decoder::Xz(reader) => reader.read(buf),
         }
     }
 }
 
 /// The uncompressed tar stream of a blob, hashed and counted as it is read.
 pub(crate) struct TarStream<R: Read> {
-    decoder: Decoder<R>,
+    decoder: Decompressed<R>,
     hasher: Sha256,
     size: u64,
 }
 
 impl<R: Read> TarStream<R> {
     /// Peeks at the blob's magic and sets up the matching decompressor.
-    pub(crate) fn open(mut blob: R) -> io::Result<TarStream<R>> {
-        let prefix = read_prefix(&mut blob)?;
-        let compression = Compression::detect(&prefix);
+    pub(crate) fn open(blob: R) -> io::Result<TarStream<R>> {
+        let (compression, decoder) = Decompressed::new(blob)?;
         tracing::debug!(?compression, "detected layer compression");
-
-        let prefixed = Cursor::new(prefix).chain(blob);
-        let decoder = match compression {
-            Compression::None => Decoder::Plain(prefixed),
-            Compression::Gzip => {
-                Decoder::Gzip(Box::new(flate2::read::MultiGzDecoder::new(prefixed)))
-            }
-            Compression::Zstd => Decoder::Zstd(zstd::stream::read::Decoder::new(prefixed)?),
-        };
         Ok(TarStream {
             decoder,
             hasher: Sha256::new(),
@@ -153,8 +191,11 @@ mod tests {
 
     #[test]
     fn detects_by_magic() {
-        let cases: [(&[u8], Compression); 6] = [
+        let cases: [(&[u8], Compression); 9] = [
             (&[0x1f, 0x8b, 0x08, 0x00, 0x00], Compression::Gzip),
+            (b"BZh91AY&SY", Compression::Bzip2),
+            (&[0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00, 0x00], Compression::Xz),
+            (&[0xfd, 0x37, 0x7a, 0x58, 0x5a], Compression::None),
             (&[0x1f, 0x8b], Compression::Gzip),
             (&[0x28, 0xb5, 0x2f, 0xfd, 0x04], Compression::Zstd),
             (&[0x28, 0xb5, 0x2f], Compression::None),
@@ -168,9 +209,9 @@ mod tests {
 
     #[test]
     fn prefix_is_read_across_short_reads() {
-        let blob = [0x28, 0xb5, 0x2f, 0xfd, 0x00];
+        let blob = [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00, 0x00];
         let prefix = read_prefix(&mut Trickle(&blob)).unwrap();
-        assert_eq!(prefix, &blob[..4]);
+        assert_eq!(prefix, &blob[..MAGIC_LEN]);
     }
 
     #[test]

@@ -74,11 +74,12 @@ mod writers;
 use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
 
-pub use compression::Compression;
 use compression::TarStream;
+pub use compression::{Compression, Decompressed};
 pub use diff::{Diffed, diff_directory, tar_directory};
 pub use error::LayerError;
 use resolve::Lowers;
+pub use resolve::open_in_root;
 use unpack::{BUFFER_SIZE, Unpacker};
 
 /// What applying a layer found.

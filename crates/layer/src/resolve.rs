@@ -224,15 +224,7 @@ impl<'a> Root<'a> {
     fn open_in_dest(&self, path: &[u8]) -> rustix::io::Result<OwnedFd> {
         let path: &[u8] = if path.is_empty() { b"." } else { path };
         let flags = OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC;
-        let resolve = ResolveFlags::IN_ROOT | ResolveFlags::NO_MAGICLINKS;
-        let mut attempts = 0;
-        loop {
-            match openat2(&self.dest, path, flags, Mode::empty(), resolve) {
-                // openat2(2) asks for a retry when a rename raced a `..`.
-                Err(Errno::AGAIN) if attempts < 8 => attempts += 1,
-                result => return result,
-            }
-        }
+        open_in_root(&self.dest, path, flags, Mode::empty())
     }
 
     /// Walks `path` over the merged view of this layer and the lower ones,
@@ -572,4 +564,24 @@ fn join(location: &[u8], name: &[u8]) -> Vec<u8> {
     }
     joined.extend_from_slice(name);
     joined
+}
+
+/// `openat2(RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS)`: opens `path` inside
+/// `root` as if `root` were `/`, so no `..` or symlink leads out of it.
+/// The kernel answers `EAGAIN` when a rename or a mount anywhere on the
+/// system raced the walk; that is retried a few times.
+pub fn open_in_root<P: rustix::path::Arg + Copy>(
+    root: impl AsFd,
+    path: P,
+    flags: OFlags,
+    mode: Mode,
+) -> rustix::io::Result<OwnedFd> {
+    let resolve = ResolveFlags::IN_ROOT | ResolveFlags::NO_MAGICLINKS;
+    let mut attempts = 0;
+    loop {
+        match openat2(&root, path, flags, mode, resolve) {
+            Err(Errno::AGAIN) if attempts < 16 => attempts += 1,
+            result => return result,
+        }
+    }
 }

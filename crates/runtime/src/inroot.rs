@@ -7,7 +7,7 @@ use std::io::Read as _;
 use std::os::fd::OwnedFd;
 use std::path::{Component, Path, PathBuf};
 
-use rustix::fs::{FileType, Mode, OFlags, ResolveFlags};
+use rustix::fs::{FileType, Mode, OFlags};
 
 use crate::error::{Result, RuntimeError};
 use crate::user::ResolvedUser;
@@ -35,13 +35,7 @@ impl RootDir {
     fn open_in(&self, path: &str, flags: OFlags) -> rustix::io::Result<OwnedFd> {
         let relative = path.trim_start_matches('/');
         let relative = if relative.is_empty() { "." } else { relative };
-        rustix::fs::openat2(
-            &self.fd,
-            relative,
-            flags | OFlags::CLOEXEC,
-            Mode::empty(),
-            ResolveFlags::IN_ROOT | ResolveFlags::NO_MAGICLINKS,
-        )
+        container_layer::open_in_root(&self.fd, relative, flags | OFlags::CLOEXEC, Mode::empty())
     }
 
     /// The contents of a text file inside the root; `None` if it does not exist.
@@ -111,8 +105,7 @@ impl RootDir {
         self.create_dir_all(&parent)?;
         let relative = path.trim_start_matches('/');
         let flags = OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::CLOEXEC;
-        let how = ResolveFlags::IN_ROOT | ResolveFlags::NO_MAGICLINKS;
-        match rustix::fs::openat2(&self.fd, relative, flags, Mode::from_raw_mode(0o644), how) {
+        match container_layer::open_in_root(&self.fd, relative, flags, Mode::from_raw_mode(0o644)) {
             Ok(_) | Err(rustix::io::Errno::EXIST) => Ok(()),
             Err(e) => Err(self.error("creating", path, e)),
         }

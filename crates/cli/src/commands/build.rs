@@ -143,7 +143,10 @@ pub fn run(context: &Context, args: BuildArgs) -> anyhow::Result<ExitCode> {
     let options = BuildOptions {
         dockerfile_name,
         dockerfile,
-        build_args: build_args(&args.build_args),
+        // A bare name takes the environment's value, and is not passed without one (C11).
+        build_args: container_dockerfile::BuildArgs::from_flags(&args.build_args, &|name| {
+            std::env::var(name).ok()
+        }),
         target: args.target.clone(),
         no_cache: args.no_cache,
         pull: args.pull,
@@ -290,24 +293,6 @@ fn open_context(
         return Ok(context?);
     }
     Ok(BuildContext::from_dir(context_dir, &filter)?)
-}
-
-fn build_args(values: &[String]) -> BTreeMap<String, String> {
-    let mut args = BTreeMap::new();
-    for value in values {
-        match value.split_once('=') {
-            Some((name, value)) => {
-                args.insert(name.to_owned(), value.to_owned());
-            }
-            // A bare name takes the environment's value, and is not passed without one (C11).
-            None => {
-                if let Ok(found) = std::env::var(value) {
-                    args.insert(value.clone(), found);
-                }
-            }
-        }
-    }
-    args
 }
 
 fn labels(values: &[String]) -> anyhow::Result<BTreeMap<String, String>> {

@@ -148,7 +148,7 @@ impl Store {
             .metadata()
             .map_err(StoreError::io("reading", path))?
             .len();
-        let mut prefix = [0u8; 4];
+        let mut prefix = [0u8; 6];
         let mut probe = std::fs::File::open(path).map_err(StoreError::io("reading", path))?;
         let read = probe
             .read(&mut prefix)
@@ -157,6 +157,13 @@ impl Store {
             container_layer::Compression::Gzip => "application/vnd.oci.image.layer.v1.tar+gzip",
             container_layer::Compression::Zstd => "application/vnd.oci.image.layer.v1.tar+zstd",
             container_layer::Compression::None => "application/vnd.oci.image.layer.v1.tar",
+            // TODO: bzip2 and xz layers of an archive could be stored as plain tars; OCI has no media type for them
+            container_layer::Compression::Bzip2 | container_layer::Compression::Xz => {
+                return Err(invalid_archive(&format!(
+                    "layer {} is compressed with bzip2 or xz, which an OCI image cannot carry",
+                    path.display()
+                )));
+            }
         };
         let mut hashing = Hashing::new(file);
         let (actual, _) = container_layer::diff_id_of(&mut hashing)

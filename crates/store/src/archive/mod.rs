@@ -14,7 +14,7 @@
 mod load;
 mod save;
 
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufReader, Read};
 
 pub use load::Loaded;
 
@@ -37,15 +37,9 @@ struct DockerEntry {
     layers: Vec<String>,
 }
 
-/// `reader`, decompressed when its first bytes say gzip or zstd.
+/// `reader`, decompressed as its first bytes say (gzip, zstd, bzip2, xz).
 fn decompressed<'a>(reader: impl Read + 'a) -> std::io::Result<Box<dyn Read + 'a>> {
-    let mut buffered = BufReader::with_capacity(1 << 17, reader);
-    let prefix = buffered.fill_buf()?;
-    Ok(match container_layer::Compression::detect(prefix) {
-        container_layer::Compression::Gzip => Box::new(flate2::read::MultiGzDecoder::new(buffered)),
-        container_layer::Compression::Zstd => {
-            Box::new(zstd::stream::read::Decoder::with_buffer(buffered)?)
-        }
-        container_layer::Compression::None => Box::new(buffered),
-    })
+    let buffered = BufReader::with_capacity(1 << 17, reader);
+    let (_, decompressed) = container_layer::Decompressed::new(buffered)?;
+    Ok(Box::new(decompressed))
 }
