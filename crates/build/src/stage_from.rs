@@ -45,7 +45,7 @@ pub(crate) fn begin(
         false => String::new(),
     };
     let started = Instant::now();
-    let (image, base_config, shown) =
+    let (image, base_config, shown, is_local) =
         base(env, &planned.base, platform.as_ref()).map_err(from_error)?;
     let mut config = match &base_config {
         Some(base) => config::from_base(base),
@@ -73,7 +73,8 @@ pub(crate) fn begin(
     });
     (env.events)(BuildEvent::Done {
         label,
-        is_cached: false,
+        // A base the store had (no pull) counts as cached, as BuildKit shows it.
+        is_cached: is_local && !env.options.no_cache,
         elapsed: started.elapsed(),
     });
     let key = match &image {
@@ -101,38 +102,33 @@ pub(crate) fn begin(
     Ok((state, triggers))
 }
 
-/// The base image and its config, and how to show it: `None` for scratch.
+/// The base image and its config (`None` for scratch), how to show it, and
+/// whether the store had it already.
 fn base(
     env: &StageEnv<'_>,
     base: &Base,
     platform: Option<&Platform>,
-) -> std::result::Result<(Option<Image>, Option<Value>, String), StepError> {
+) -> std::result::Result<(Option<Image>, Option<Value>, String, bool), StepError> {
     match base {
-        Base::Scratch => Ok((None, None, "scratch".into())),
+        Base::Scratch => Ok((None, None, "scratch".into(), false)),
         Base::Stage(stage) => {
+            let shown = env.file.stages[*stage].name().unwrap_or_default();
             let image = env
                 .results
                 .image(*stage)
                 .ok_or_else(|| StepError::StageOrder {
-                    name: env.file.stages[*stage]
-                        .name()
-                        .unwrap_or_default()
-                        .to_owned(),
+                    name: shown.to_owned(),
                 })?;
             let config = image.raw_config.clone();
-            let shown = env.file.stages[*stage]
-                .name()
-                .unwrap_or_default()
-                .to_owned();
-            Ok((Some(image), Some(config), shown))
+            Ok((Some(image), Some(config), shown.to_owned(), false))
         }
         Base::Image(name) => {
-            let image = resolve_image(env, name, platform)?;
+            let (image, is_local) = find_or_pull(env, name, platform)?;
             let shown = Reference::parse_with_default_tag(name)
                 .map(|r| r.to_string())
                 .unwrap_or_else(|_| name.to_owned());
             let config = image.raw_config.clone();
-            Ok((Some(image), Some(config), shown))
+            Ok((Some(image), Some(config), shown, is_local))
         }
     }
 }
@@ -143,6 +139,15 @@ pub(crate) fn resolve_image(
     name: &str,
     platform: Option<&Platform>,
 ) -> std::result::Result<Image, StepError> {
+    Ok(find_or_pull(env, name, platform)?.0)
+}
+
+/// [`resolve_image`], and whether the store had the image (no pull).
+fn find_or_pull(
+    env: &StageEnv<'_>,
+    name: &str,
+    platform: Option<&Platform>,
+) -> std::result::Result<(Image, bool), StepError> {
     let store = env.store();
     let failed = |source| StepError::BaseImage {
         name: name.to_owned(),
@@ -153,7 +158,7 @@ pub(crate) fn resolve_image(
         && let Ok(image) = store.resolve(name)
         && wanted.as_ref().is_none_or(|p| image.config.can_serve(p))
     {
-        return Ok(image);
+        return Ok((image, true));
     }
     let reference = Reference::parse_with_default_tag(name)
         .map_err(|e| failed(container_store::StoreError::from(e)))?;
@@ -162,7 +167,7 @@ pub(crate) fn resolve_image(
         .tokio
         .block_on(store.pull(&reference, &env.options.access, &options, Arc::new(|_| {})))
         .map_err(failed)?;
-    Ok(pulled.image)
+    Ok((pulled.image, false))
 }
 
 /// The base's ONBUILD triggers, parsed; the new image does not inherit them.

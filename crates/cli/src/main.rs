@@ -1,5 +1,6 @@
 //! `container`: pull, list, inspect and manage OCI images; build and run containers.
 
+mod build_progress;
 mod cli;
 mod commands;
 mod context;

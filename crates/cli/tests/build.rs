@@ -2,6 +2,7 @@
 //! checked from inside containers and through `inspect`, the cache by what reruns.
 
 mod common;
+mod pty;
 
 use std::path::Path;
 
@@ -109,7 +110,9 @@ fn an_unchanged_rebuild_runs_nothing_and_a_changed_file_reruns_from_its_copy() {
 
     let again = build(&env, dir.path(), &["-t", "app:2"]);
     again.success();
-    assert_eq!(again.stderr.matches("CACHED").count(), 4, "{again}");
+    // Every step, and FROM of a base the store has.
+    assert_eq!(again.stderr.matches("CACHED").count(), 5, "{again}");
+    assert!(again.stderr.contains("[1/5] CACHED"), "{again}");
     assert!(!again.stderr.contains("ran-after-copy-42"), "{again}");
     assert_eq!(inspect(&env, "app:2")["Id"], first_id);
 
@@ -1199,4 +1202,39 @@ COPY --from=$SRC /which /which\n";
         !image_env.iter().any(|e| e.starts_with("HTTP_PROXY=")),
         "{image_env:?}"
     );
+}
+
+#[test]
+fn on_a_terminal_running_steps_show_their_output_and_finished_ones_fold() {
+    let (_registry, env) = busybox_env();
+    let dockerfile = "FROM busybox\nWORKDIR /app\n\
+RUN echo first-line; echo second-line; sleep 1\nCMD [\"sh\"]\n";
+    let dir = context(&[("Dockerfile", dockerfile)]);
+    let path = dir.path().to_str().unwrap();
+    let mut session = pty::PtySession::spawn(&env, &["build", "-t", "view:1", path], 24, 100);
+    // While the RUN runs, its output shows under it.
+    session.expect("    second-line");
+    session.expect("=> [3/3] RUN echo first-line");
+    session.expect("Successfully tagged view:1");
+    assert_eq!(session.wait(), 0, "{}", session.screen());
+    // Again: every step is CACHED, each a line of its own.
+    let mut again = pty::PtySession::spawn(&env, &["build", "-t", "view:1", path], 24, 100);
+    again.expect("Successfully tagged view:1");
+    assert_eq!(again.wait(), 0, "{}", again.screen());
+    let screen = again.screen();
+    for line in [
+        "=> CACHED [2/3] WORKDIR /app",
+        "=> CACHED [3/3] RUN echo first-line",
+    ] {
+        assert!(screen.contains(line), "{line} in {screen:?}");
+    }
+    // `--progress plain` on a terminal: the lines of a log.
+    let mut plain = pty::PtySession::spawn(
+        &env,
+        &["build", "--progress", "plain", "-t", "view:1", path],
+        24,
+        100,
+    );
+    plain.expect("[2/3] CACHED");
+    assert_eq!(plain.wait(), 0, "{}", plain.screen());
 }

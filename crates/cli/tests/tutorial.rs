@@ -30,6 +30,14 @@ fn container_in(env: &TestEnv, dir: &Path, args: &[&str]) -> Output {
     container_test_support::run(env.command(BIN).current_dir(dir).args(args))
 }
 
+/// `container build -t TAG .` in `dir` on a terminal; what it showed, once done.
+fn build_on_a_terminal(env: &TestEnv, dir: &Path, tag: &str) -> String {
+    let mut session = PtySession::spawn_in(env, Some(dir), &["build", "-t", tag, "."], 24, 100);
+    session.expect(&format!("Successfully tagged {tag}"));
+    assert_eq!(session.wait(), 0, "{}", session.screen());
+    session.screen()
+}
+
 /// A loopback port that was free a moment ago.
 fn free_port() -> u16 {
     let listener = std::net::TcpListener::bind("0.0.0.0:0").unwrap();
@@ -161,16 +169,15 @@ fn the_tutorial_from_pull_to_login() {
         std::fs::copy(fixture.join(name), app.join(name)).unwrap();
     }
 
-    // container build -t my-python-app:1.0 .
-    let first = container_in(&env, &app, &["build", "-t", "my-python-app:1.0", "."]);
-    first.success();
+    // container build -t my-python-app:1.0 . (on a terminal: a line per finished step)
+    let first = build_on_a_terminal(&env, &app, "my-python-app:1.0");
     for step in [
-        "[1/3] FROM docker.io/library/python:3.11-slim",
-        "[2/3] WORKDIR /app",
-        "[3/3] COPY app.py .",
+        "=> [1/3] FROM docker.io/library/python:3.11-slim  ",
+        "=> [2/3] WORKDIR /app  ",
+        "=> [3/3] COPY app.py .  ",
         "Successfully tagged my-python-app:1.0",
     ] {
-        assert!(first.stderr.contains(step), "no {step:?}\n{first}");
+        assert!(first.contains(step), "no {step:?}\n{first}");
     }
 
     // container images
@@ -229,18 +236,15 @@ fn the_tutorial_from_pull_to_login() {
     std::fs::write(app.join("app.py"), source.replace(GREETING, NEW_GREETING)).unwrap();
 
     // container build -t my-python-app:2.0 .: FROM and WORKDIR from the cache
-    let second = container_in(&env, &app, &["build", "-t", "my-python-app:2.0", "."]);
-    second.success();
-    // TODO: FROM of a base image already in the store should print "[1/3] CACHED" as BuildKit does; build prints "[1/3] DONE 0.0s".
-    assert!(
-        second
-            .stderr
-            .contains("[1/3] FROM docker.io/library/python:3.11-slim"),
-        "{second}"
-    );
-    assert!(second.stderr.contains("[2/3] CACHED"), "{second}");
-    assert!(second.stderr.contains("[3/3] COPY app.py ."), "{second}");
-    assert!(second.stderr.contains("[3/3] DONE"), "{second}");
+    let second = build_on_a_terminal(&env, &app, "my-python-app:2.0");
+    for step in [
+        "=> CACHED [1/3] FROM docker.io/library/python:3.11-slim",
+        "=> CACHED [2/3] WORKDIR /app",
+        "Successfully tagged my-python-app:2.0",
+    ] {
+        assert!(second.contains(step), "no {step:?}\n{second}");
+    }
+    assert!(second.contains("=> [3/3] COPY app.py .  "), "{second}");
     assert_ne!(
         inspect(&env, "my-python-app:1.0")["Id"],
         inspect(&env, "my-python-app:2.0")["Id"]

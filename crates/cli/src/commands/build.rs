@@ -4,7 +4,6 @@ use std::collections::BTreeMap;
 use std::io::{Read as _, Write as _};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::Mutex;
 
 use anyhow::Context as _;
 use clap::{Args, Subcommand};
@@ -15,6 +14,7 @@ use container_reference::Reference;
 use container_registry::Platform;
 use container_runtime::NetworkMode;
 
+use crate::build_progress::BuildPrinter;
 use crate::cli::ProgressMode;
 use crate::context::Context;
 use crate::output::human_size;
@@ -162,7 +162,7 @@ pub fn run(context: &Context, args: BuildArgs) -> anyhow::Result<ExitCode> {
     } else {
         args.progress
     };
-    let printer = Printer::new(mode);
+    let printer = BuildPrinter::new(mode);
     let events = |event: BuildEvent| printer.show(event);
     let built = match container_build::build(&runtime, &build_context, &options, &events) {
         Ok(built) => built,
@@ -170,7 +170,10 @@ pub fn run(context: &Context, args: BuildArgs) -> anyhow::Result<ExitCode> {
         Err(_) if container_build::is_interrupted() => loop {
             std::thread::park();
         },
-        Err(error) => return Err(error.into()),
+        Err(error) => {
+            printer.finish();
+            return Err(error.into());
+        }
     };
 
     store.name_built(&built.image, &tags)?;
@@ -339,54 +342,4 @@ fn secrets(values: &[String]) -> anyhow::Result<BTreeMap<String, PathBuf>> {
         secrets.insert(id, std::fs::canonicalize(&source)?);
     }
     Ok(secrets)
-}
-
-/// Draws build events on stderr: a line per step, RUN output under it.
-struct Printer {
-    is_quiet: bool,
-    lock: Mutex<()>,
-}
-
-impl Printer {
-    fn new(mode: ProgressMode) -> Printer {
-        // TODO: `--progress tty` draws the same lines as `plain` (no redrawn display yet)
-        Printer {
-            is_quiet: mode == ProgressMode::Quiet,
-            lock: Mutex::new(()),
-        }
-    }
-
-    fn line(&self, text: &str) {
-        if self.is_quiet {
-            return;
-        }
-        let _guard = self.lock.lock().expect("no panics while printing");
-        let _ = writeln!(std::io::stderr(), "{text}");
-    }
-
-    fn show(&self, event: BuildEvent) {
-        match event {
-            BuildEvent::Step { label, text } => self.line(&format!("[{label}] {text}")),
-            BuildEvent::Done {
-                label,
-                is_cached: true,
-                ..
-            } => self.line(&format!("[{label}] CACHED")),
-            BuildEvent::Done { label, elapsed, .. } => {
-                self.line(&format!("[{label}] DONE {:.1}s", elapsed.as_secs_f64()))
-            }
-            BuildEvent::Output { data, .. } => {
-                if self.is_quiet {
-                    return;
-                }
-                let _guard = self.lock.lock().expect("no panics while printing");
-                let _ = std::io::stderr().write_all(&data);
-            }
-            // Warnings are shown even with -q.
-            BuildEvent::Warning(message) => {
-                let _guard = self.lock.lock().expect("no panics while printing");
-                let _ = writeln!(std::io::stderr(), "warning: {message}");
-            }
-        }
-    }
 }

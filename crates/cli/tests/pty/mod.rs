@@ -27,10 +27,24 @@ pub struct PtySession {
 impl PtySession {
     /// Starts `container args...` in `env` on a new `rows` x `cols` terminal.
     pub fn spawn(env: &TestEnv, args: &[&str], rows: u16, cols: u16) -> PtySession {
+        Self::spawn_in(env, None, args, rows, cols)
+    }
+
+    /// [`PtySession::spawn`] in directory `dir`, as after `cd dir`.
+    pub fn spawn_in(
+        env: &TestEnv,
+        dir: Option<&std::path::Path>,
+        args: &[&str],
+        rows: u16,
+        cols: u16,
+    ) -> PtySession {
         let (master, slave) = openpty();
         set_size(&master, rows, cols);
         let mut command = env.command(super::common::BIN);
         command.args(args);
+        if let Some(dir) = dir {
+            command.current_dir(dir);
+        }
         for (index, stdio) in [0, 1, 2]
             .into_iter()
             .map(|i| (i, slave.try_clone().unwrap()))
