@@ -308,8 +308,12 @@ fn a_host_port_in_use_fails_before_the_container_starts() {
         ],
     );
     output.code_is(125);
-    assert!(output.stderr.contains(&format!("{port}")), "{output}");
-    assert!(output.stderr.contains("already in use"), "{output}");
+    assert!(
+        output
+            .stderr
+            .contains(&format!("0.0.0.0:{port} is already in use")),
+        "{output}"
+    );
     let status = container(&env, &["inspect", "-f", "{{.State.Status}}", "web"]);
     assert_eq!(status.success().stdout, "created\n");
     let bad = container(&env, &["run", "-p", "localhost:8080:80", "busybox", "true"]);

@@ -166,6 +166,54 @@ fn expose_flag_is_published_by_publish_all() {
     let udp = container(&env, &["port", "web", "7001/udp"]);
     assert_eq!(udp.success().stdout.lines().count(), 2, "{udp}");
 
+    // Exposed and not published: in inspect with `null`, and in ps after the
+    // published ones, as Docker shows them.
+    container(
+        &env,
+        &[
+            "run",
+            "-d",
+            "--name",
+            "quiet",
+            "--expose",
+            "9000-9001",
+            "--expose",
+            "53/udp",
+            "-p",
+            "127.0.0.1::8000",
+            "busybox",
+            "sleep",
+            "60",
+        ],
+    )
+    .success();
+    let exposed = container(
+        &env,
+        &["inspect", "-f", "{{json .Config.ExposedPorts}}", "quiet"],
+    );
+    assert_eq!(
+        exposed.success().stdout.trim(),
+        r#"{"53/udp":{},"8000/tcp":{},"9000/tcp":{},"9001/tcp":{}}"#
+    );
+    let ports = container(
+        &env,
+        &["inspect", "-f", "{{json .NetworkSettings.Ports}}", "quiet"],
+    );
+    let ports: serde_json::Value = serde_json::from_str(&ports.success().stdout).unwrap();
+    assert_eq!(ports["9000/tcp"], serde_json::Value::Null, "{ports}");
+    assert!(ports["8000/tcp"][0]["HostPort"].is_string(), "{ports}");
+    let listed = container(
+        &env,
+        &["ps", "--filter", "name=quiet", "--format", "{{.Ports}}"],
+    );
+    let listed = listed.success().stdout.trim().to_owned();
+    assert!(listed.starts_with("127.0.0.1:"), "{listed}");
+    assert!(
+        listed.ends_with("->8000/tcp, 9000-9001/tcp, 53/udp"),
+        "{listed}"
+    );
+    container(&env, &["rm", "-f", "quiet"]).success();
+
     for bad in ["0", "81-80", "http", "80/xyz"] {
         let output = container(&env, &["create", "--expose", bad, "busybox"]);
         assert!(output.code_is(125).stderr.contains("--expose"), "{output}");

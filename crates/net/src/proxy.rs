@@ -69,11 +69,13 @@ impl Listeners {
         }
         let (address, source) = last_error.expect("a range has at least one port");
         let binding = spec.to_string();
-        let address = format!(
-            "{}:{}",
-            publish::bracketed(&address.ip().to_string()),
-            address.port()
-        );
+        // No address given: one socket listens on every address, v4 and v6
+        // alike; Docker names that `0.0.0.0`.
+        let ip = match spec.host_ip {
+            None => "0.0.0.0".to_owned(),
+            Some(_) => publish::bracketed(&address.ip().to_string()),
+        };
+        let address = format!("{ip}:{}", address.port());
         Err(match source.kind() {
             io::ErrorKind::AddrInUse => NetError::PortInUse {
                 binding,

@@ -45,6 +45,9 @@ pub struct ImageRunConfig {
     /// STOPSIGNAL.
     #[serde(default)]
     pub stop_signal: Option<String>,
+    /// EXPOSE: `PORT/PROTO` keys.
+    #[serde(default)]
+    pub exposed_ports: Option<BTreeMap<String, serde_json::Value>>,
 }
 
 impl ImageRunConfig {
@@ -75,6 +78,8 @@ pub struct UserConfig {
     pub labels: BTreeMap<String, String>,
     /// `--stop-signal`.
     pub stop_signal: Option<String>,
+    /// `--expose` and `-p`: `PORT/PROTO` keys.
+    pub expose: Vec<String>,
     /// `-i`.
     pub open_stdin: bool,
     /// `-t`.
@@ -102,6 +107,10 @@ pub struct ContainerConfig {
     pub labels: BTreeMap<String, String>,
     /// The signal `stop` sends first.
     pub stop_signal: Option<String>,
+    /// The ports the image and the user expose (`8000/tcp`), published or not,
+    /// by port and protocol.
+    #[serde(default)]
+    pub exposed_ports: Vec<String>,
     /// Whether stdin stays open for attached clients.
     pub open_stdin: bool,
     /// Whether the process gets a terminal.
@@ -158,6 +167,7 @@ pub fn merge(
         hostname: user.hostname.clone().unwrap_or_else(|| hostname.to_owned()),
         labels,
         stop_signal: user.stop_signal.clone().or(image.stop_signal.clone()),
+        exposed_ports: merge_exposed(image, user),
         open_stdin: user.open_stdin,
         tty: user.tty,
     };
@@ -165,6 +175,20 @@ pub fn merge(
         return Err(RuntimeError::NoCommand);
     }
     Ok(config)
+}
+
+/// The image's EXPOSE keys and the user's, each once, by port and protocol.
+fn merge_exposed(image: &ImageRunConfig, user: &UserConfig) -> Vec<String> {
+    let image_keys = image.exposed_ports.iter().flat_map(|ports| ports.keys());
+    let mut keys: Vec<(u16, container_net::Protocol)> = image_keys
+        .chain(&user.expose)
+        .filter_map(|key| container_net::publish::parse_exposed(key))
+        .collect();
+    keys.sort();
+    keys.dedup();
+    keys.into_iter()
+        .map(|(port, protocol)| format!("{port}/{}", protocol.as_str()))
+        .collect()
 }
 
 type Command = (Option<Vec<String>>, Option<Vec<String>>);

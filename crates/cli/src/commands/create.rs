@@ -82,9 +82,12 @@ pub fn create(
         exposed.extend(expose_flag(value)?);
     }
     let image = image(context, runtime, options, image_name)?;
+    create_options.config.expose = exposed.clone();
     if options.publish_all {
         publish.extend(exposed_ports(&image, exposed, &publish));
     }
+    // A published port is an exposed one too, as in Docker.
+    (create_options.config.expose).extend(publish.iter().map(|p| p.port_key()));
     if !publish.is_empty() && network != NetworkMode::Bridge {
         writeln!(
             std::io::stderr(),
@@ -174,6 +177,7 @@ fn user_config(options: &ContainerOptions, command: &[String]) -> anyhow::Result
         hostname: options.hostname.clone(),
         labels,
         stop_signal: options.stop_signal.clone(),
+        expose: Vec::new(),
         open_stdin: options.interactive,
         tty: options.tty,
     })

@@ -128,6 +128,12 @@ fn container_json(runtime: &Runtime, record: &ContainerRecord) -> Value {
     if let Some(timeout) = record.host.stop_timeout {
         value["Config"]["StopTimeout"] = json!(timeout);
     }
+    if !config.exposed_ports.is_empty() {
+        let exposed: serde_json::Map<String, Value> = (config.exposed_ports.iter())
+            .map(|key| (key.clone(), json!({})))
+            .collect();
+        value["Config"]["ExposedPorts"] = Value::Object(exposed);
+    }
     value
 }
 
@@ -155,6 +161,10 @@ fn network_settings(record: &ContainerRecord) -> Value {
     let is_running = record.is_running();
     let mut ports = serde_json::Map::new();
     let mut diagnostics = serde_json::Map::new();
+    // Every exposed port has an entry, `null` where nothing publishes it.
+    for key in &record.config.exposed_ports {
+        ports.entry(key.clone()).or_insert(Value::Null);
+    }
     for spec in &record.host.publish {
         ports.entry(spec.port_key()).or_insert(Value::Null);
     }

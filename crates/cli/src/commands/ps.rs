@@ -157,7 +157,50 @@ fn ports(record: &ContainerRecord) -> String {
                 })
         })
         .collect();
-    displayable_ports(&mut bindings)
+    let published: Vec<String> = record.state.ports.iter().map(|p| p.port_key()).collect();
+    let unpublished: Vec<(u16, &str)> = (record.config.exposed_ports.iter())
+        .filter(|key| !published.contains(key))
+        .filter_map(|key| container_net::publish::parse_exposed(key))
+        .map(|(port, protocol)| (port, protocol.as_str()))
+        .collect();
+    let shown = [
+        displayable_ports(&mut bindings),
+        unpublished_ports(unpublished),
+    ];
+    let shown: Vec<&String> = shown.iter().filter(|s| !s.is_empty()).collect();
+    shown
+        .iter()
+        .map(|s| s.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Exposed ports nothing publishes, as Docker lists them after the published
+/// ones: `9000/tcp`, runs of consecutive ports as one range (`5000-5002/tcp`).
+fn unpublished_ports(mut ports: Vec<(u16, &str)>) -> String {
+    ports.sort_by_key(|&(port, protocol)| (protocol, port));
+    let mut shown: Vec<String> = Vec::new();
+    let mut run: Option<(u16, u16, &str)> = None;
+    for (port, protocol) in ports {
+        match run {
+            Some((first, last, p)) if p == protocol && last + 1 == port => {
+                run = Some((first, port, p))
+            }
+            _ => {
+                shown.extend(run.map(unpublished_run));
+                run = Some((port, port, protocol));
+            }
+        }
+    }
+    shown.extend(run.map(unpublished_run));
+    shown.join(", ")
+}
+
+fn unpublished_run((first, last, protocol): (u16, u16, &str)) -> String {
+    match first == last {
+        true => format!("{first}/{protocol}"),
+        false => format!("{first}-{last}/{protocol}"),
+    }
 }
 
 /// One host address and port a container port is published on.
@@ -335,6 +378,13 @@ mod tests {
             host_port,
             protocol,
         }
+    }
+
+    #[test]
+    fn exposed_ports_nothing_publishes_follow_in_runs() {
+        let ports = vec![(9001, "tcp"), (53, "udp"), (9000, "tcp"), (9003, "tcp")];
+        assert_eq!(unpublished_ports(ports), "9000-9001/tcp, 9003/tcp, 53/udp");
+        assert_eq!(unpublished_ports(Vec::new()), "");
     }
 
     #[test]
