@@ -32,6 +32,7 @@ work=$(mktemp -d /var/lib/container-bench.XXXXXX)
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 cleanup() {
   [[ -n ${registry_pid:-} ]] && kill "$registry_pid" 2>/dev/null
+  "$ours" --root "$work/ours" system stop >/dev/null 2>&1 || true  # the bridge our runs kept up
   podman --root "$work/podman" --runroot "$work/podman-run" rmi -a -f >/dev/null 2>&1 || true
   buildah --root "$work/buildah" --runroot "$work/buildah-run" rmi -a -f >/dev/null 2>&1 || true
   umount "$work/podman/overlay" "$work/buildah/overlay" 2>/dev/null || true

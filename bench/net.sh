@@ -24,6 +24,7 @@ export CONTAINER_CONFIG=$work/config.toml
 podman=(podman --root "$work/podman" --runroot "$work/podman-run")
 cleanup() {
   "$ours" --root "$work/ours" rm -f web tput >/dev/null 2>&1 || true
+  "$ours" --root "$work/ours" system stop >/dev/null 2>&1 || true  # the bridge our runs kept up
   "${podman[@]}" rm -f -a >/dev/null 2>&1 || true
   "${podman[@]}" rmi -a -f >/dev/null 2>&1 || true
   [[ -n ${registry_pid:-} ]] && kill "$registry_pid" 2>/dev/null

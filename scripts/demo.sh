@@ -8,7 +8,12 @@ bin=${CONTAINER_BIN:-$(command -v container || echo "$here/target/release/contai
 layout=$("$here/fixtures/build-images.sh")
 work=$(mktemp -d)
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-cleanup() { [[ -n ${registry_pid:-} ]] && kill "$registry_pid" 2>/dev/null; rm -rf "$work"; }
+cleanup() {
+  [[ -n ${registry_pid:-} ]] && kill "$registry_pid" 2>/dev/null
+  # The bridge stays up between containers, as docker0 does; this store goes, so it goes too.
+  CONTAINER_CONFIG=$work/config.toml "$bin" --root "$work/root" system stop >/dev/null 2>&1 || true
+  rm -rf "$work"
+}
 trap cleanup EXIT
 
 cat >"$work/registry.yml" <<CONF

@@ -38,6 +38,22 @@ fn leftovers(env: &TestEnv) -> Vec<String> {
     found
 }
 
+/// Nothing of `env`'s containers is left: no veth on its bridges, which stay
+/// (as `docker0` does); then `system stop` takes the bridges and their NAT
+/// rules down, and nothing of `env`'s networks is left.
+#[track_caller]
+fn assert_no_leftovers(env: &TestEnv) {
+    let bridge = env.network.bridge();
+    let attached = command_output("ip", &["-o", "link", "show", "type", "veth"]);
+    let attached: Vec<&str> = attached
+        .lines()
+        .filter(|l| l.contains(&format!("master {bridge} ")))
+        .collect();
+    assert_eq!(attached, Vec::<&str>::new(), "veths left on {bridge}");
+    container(env, &["system", "stop"]).success();
+    assert_eq!(leftovers(env), Vec::<String>::new());
+}
+
 fn command_output(program: &str, args: &[&str]) -> String {
     let output = Command::new(program).args(args).output().expect("runs");
     String::from_utf8_lossy(&output.stdout).into_owned()
@@ -217,7 +233,7 @@ fn the_default_network_gives_an_address_hosts_files_and_nat() {
     let _ = server.wait();
 
     container(&env, &["rm", "-f", "web"]).success();
-    assert_eq!(leftovers(&env), Vec::<String>::new());
+    assert_no_leftovers(&env);
 }
 
 #[test]
@@ -285,7 +301,7 @@ fn published_ports_answer_in_every_form() {
         TcpStream::connect(("127.0.0.1", port)).is_err(),
         "the listener is gone"
     );
-    assert_eq!(leftovers(&env), Vec::<String>::new());
+    assert_no_leftovers(&env);
 }
 
 #[test]
@@ -383,7 +399,7 @@ fn udp_ports_are_published_too() {
     );
     assert!(listing.stderr.is_empty(), "{listing}");
     container(&env, &["rm", "-f", "udp"]).success();
-    assert_eq!(leftovers(&env), Vec::<String>::new());
+    assert_no_leftovers(&env);
 }
 
 #[test]
@@ -480,7 +496,7 @@ fn containers_on_a_user_network_resolve_each_other_by_name() {
     let gone = container(&env, &["run", "--network", "appnet", "busybox", "true"]);
     gone.code_is(125);
     assert!(gone.stderr.contains("network appnet not found"), "{gone}");
-    assert_eq!(leftovers(&env), Vec::<String>::new());
+    assert_no_leftovers(&env);
 }
 
 #[test]
@@ -514,7 +530,7 @@ fn a_killed_monitor_leaves_nothing_after_rm() {
     }
     std::thread::sleep(Duration::from_millis(300));
     container(&env, &["rm", "-f", "web"]).success();
-    assert_eq!(leftovers(&env), Vec::<String>::new());
+    assert_no_leftovers(&env);
 }
 
 /// Polls `container port NAME` until its output contains `expected`.
@@ -608,7 +624,7 @@ fn a_published_port_that_does_not_answer_says_why() {
     let stopped = container(&env, &["port", "other"]);
     assert!(stopped.success().stderr.contains("has exited"), "{stopped}");
     container(&env, &["rm", "-f", "local", "other"]).success();
-    assert_eq!(leftovers(&env), Vec::<String>::new());
+    assert_no_leftovers(&env);
 }
 
 fn free_port() -> u16 {

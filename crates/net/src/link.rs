@@ -93,6 +93,30 @@ pub fn exists(name: &str) -> Result<bool> {
     })
 }
 
+/// Whether any link (a veth of some container, perhaps of another store) is
+/// attached to bridge `name`.
+pub fn has_ports(name: &str) -> Result<bool> {
+    use rtnetlink::packet_route::link::LinkAttribute;
+    let name = name.to_owned();
+    with_handle(None, move |handle| async move {
+        let Some(bridge) = index_of(&handle, &name).await? else {
+            return Ok(false);
+        };
+        let mut links = handle.link().get().execute();
+        let listing = format!("listing the links on bridge {name}");
+        while let Some(link) = links
+            .try_next()
+            .await
+            .map_err(NetError::netlink(listing.clone()))?
+        {
+            if link.attributes.contains(&LinkAttribute::Controller(bridge)) {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    })
+}
+
 /// Creates bridge `name` with `gateway/prefix` and sets it up, unless it exists.
 pub fn ensure_bridge(name: &str, gateway: Ipv4Addr, prefix: u8) -> Result<()> {
     let name = name.to_owned();

@@ -398,8 +398,10 @@ impl Networks {
         Ok(())
     }
 
-    /// Disconnects container `id`: removes its veth, and the bridge and its NAT
-    /// rules when it was the last one attached.
+    /// Disconnects container `id`: removes its veth. The bridge and its NAT
+    /// rules stay for the next container, as Docker keeps `docker0` (taking a
+    /// bridge down costs the kernel tens of milliseconds, and so does every
+    /// start that makes it again); [`Networks::tear_down_idle`] removes them.
     pub fn detach(&self, endpoint: &Endpoint, id: &str) -> Result<()> {
         let _lock = self.lock()?;
         let path = self.allocations_path(&endpoint.network);
@@ -415,21 +417,40 @@ impl Networks {
         if let Some(allocation) = allocations.endpoints.get_mut(id) {
             allocation.is_attached = false;
         }
-        forget_vanished(&mut allocations, id);
-        // Also after a start that failed between prepare and attach.
-        if !allocations.endpoints.values().any(|a| a.is_attached) {
-            match allocations.is_ready {
-                true => nat::remove_added(&endpoint.bridge)?,
-                false => nat::remove(&endpoint.bridge)?,
-            }
-            allocations.is_ready = false;
-            link::delete(&endpoint.bridge)?;
-            tracing::debug!(bridge = %endpoint.bridge, "last container left: bridge removed");
-        }
         if path.exists() {
             write_json(&path, &allocations)?;
         }
         Ok(())
+    }
+
+    /// Removes the bridge of network `network` and its NAT rules when no
+    /// container is attached to it (`system stop`); whether it did.
+    pub fn tear_down_idle(&self, network: &Network) -> Result<bool> {
+        let _lock = self.lock()?;
+        let path = self.allocations_path(&network.name);
+        let mut allocations: Allocations = read_json(&path)?.unwrap_or_default();
+        forget_vanished(&mut allocations, "");
+        // The kernel's view too: a store of another root may use a bridge of
+        // the same name.
+        if allocations.endpoints.values().any(|a| a.is_attached)
+            || link::has_ports(&network.bridge)?
+        {
+            return Ok(false);
+        }
+        let was_up = link::exists(&network.bridge)?;
+        match allocations.is_ready {
+            true => nat::remove_added(&network.bridge)?,
+            false => nat::remove(&network.bridge)?,
+        }
+        if was_up {
+            link::delete(&network.bridge)?;
+        }
+        let was_ready = std::mem::take(&mut allocations.is_ready);
+        if path.exists() {
+            write_json(&path, &allocations)?;
+        }
+        tracing::debug!(bridge = %network.bridge, "idle bridge removed");
+        Ok(was_up || was_ready)
     }
 }
 

@@ -235,9 +235,11 @@ fn start(context: &Context) -> anyhow::Result<ExitCode> {
 
 /// Stops every running container, as a shutdown: `system start` brings back those
 /// whose restart policy says so.
+/// `system stop`: stops the running containers, then takes down the bridges
+/// and NAT rules that containers keep between them (as `docker0` stays up).
 fn stop(context: &Context) -> anyhow::Result<ExitCode> {
-    let stopped = context
-        .containers()?
+    let runtime = context.containers()?;
+    let stopped = runtime
         .stop_all_for_shutdown()
         .context("stopping containers")?;
     for record in &stopped {
@@ -250,6 +252,17 @@ fn stop(context: &Context) -> anyhow::Result<ExitCode> {
     }
     if stopped.is_empty() {
         writeln!(std::io::stdout(), "no container is running")?;
+    }
+    let networks = runtime.networks();
+    for network in networks.list()? {
+        if networks.tear_down_idle(&network)? {
+            writeln!(
+                std::io::stdout(),
+                "network {}: bridge {} and its NAT rules removed",
+                network.name,
+                network.bridge
+            )?;
+        }
     }
     Ok(ExitCode::SUCCESS)
 }
