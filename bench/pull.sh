@@ -26,7 +26,7 @@ cleanup() { [[ -n ${registry_pid:-} ]] && kill "$registry_pid" 2>/dev/null; rm -
 trap cleanup EXIT
 printf 'version: 0.1\nlog: {level: error}\nstorage: {filesystem: {rootdirectory: %s}}\nhttp: {addr: 127.0.0.1:%s}\n' \
   "$work/registry" "$port" >"$work/registry.yml"
-docker-registry serve "$work/registry.yml" 2>"$work/registry.log" &
+docker-registry serve "$work/registry.yml" >"$work/registry.log" 2>&1 &
 registry_pid=$!
 for _ in $(seq 50); do curl -sf "http://127.0.0.1:$port/v2/" >/dev/null && break; sleep 0.1; done
 name=127.0.0.1:$port/library/python:3.11-slim
