@@ -28,13 +28,12 @@ pub(crate) fn apply(
         InstructionKind::Workdir(path) => {
             return crate::steps_files::workdir(env, state, &step, path);
         }
-        InstructionKind::Arg(_) => {
-            // An ARG changes no config and has no history entry, as in BuildKit;
-            // the args in scope are part of every later key.
-            state
-                .scope
-                .apply(&step, env.globals, &env.options.build_args);
-            return Ok(());
+        // An ARG changes no config but has a history entry, as in BuildKit
+        // (`ARG RELEASE` in `history`); the args in scope are part of every
+        // later key.
+        InstructionKind::Arg(decls) => {
+            let names: Vec<&str> = decls.iter().map(|d| d.name.as_str()).collect();
+            json!({"arg": names})
         }
         _ => config_change(state, &step)?,
     };

@@ -13,12 +13,15 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
     max_term_width = 100
 )]
 pub struct Cli {
-    /// Store root: images, layers and containers live under it
-    #[arg(long, global = true, env = "CONTAINER_ROOT", value_name = "DIR")]
+    // Their environment variables are read by `Context`, not by clap: clap
+    // counts a value from the environment as given, and then names the flag in
+    // every usage line it prints.
+    /// Store root: images, layers and containers live under it [env: CONTAINER_ROOT]
+    #[arg(long, global = true, value_name = "DIR")]
     pub root: Option<PathBuf>,
 
-    /// Configuration file (mirrors, insecure registries)
-    #[arg(long, global = true, env = "CONTAINER_CONFIG", value_name = "FILE")]
+    /// Configuration file (mirrors, insecure registries) [env: CONTAINER_CONFIG]
+    #[arg(long, global = true, value_name = "FILE")]
     pub config: Option<PathBuf>,
 
     /// Show debug logs (-DD for trace); RUST_LOG overrides. Not `-v`: that is

@@ -27,20 +27,16 @@ pub struct Context {
 
 impl Context {
     pub fn new(cli: &Cli) -> Context {
-        let run_dir = match &cli.root {
+        let root = cli.root.clone().or_else(|| from_env("CONTAINER_ROOT"));
+        let run_dir = match &root {
             Some(root) => root.join("run"),
             None => PathBuf::from(DEFAULT_RUN_DIR),
         };
+        let config = cli.config.clone().or_else(|| from_env("CONTAINER_CONFIG"));
         Context {
-            root: cli
-                .root
-                .clone()
-                .unwrap_or_else(|| PathBuf::from(DEFAULT_ROOT)),
+            root: root.unwrap_or_else(|| PathBuf::from(DEFAULT_ROOT)),
             run_dir,
-            config_path: cli
-                .config
-                .clone()
-                .unwrap_or_else(|| PathBuf::from(DEFAULT_CONFIG)),
+            config_path: config.unwrap_or_else(|| PathBuf::from(DEFAULT_CONFIG)),
         }
     }
 
@@ -81,4 +77,11 @@ pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
         .enable_all()
         .build()
         .context("starting the async runtime")
+}
+
+/// A path from environment variable `name`; unset or empty is none.
+fn from_env(name: &str) -> Option<PathBuf> {
+    std::env::var_os(name)
+        .filter(|value| !value.is_empty())
+        .map(PathBuf::from)
 }

@@ -286,6 +286,14 @@ fn c11_env_sees_old_values_env_beats_arg_and_build_arg_forms() {
     )
     .success();
     assert_eq!(run_sh(&env, "c11:2", "cat /foo"), "fromenv\n");
+    // An ARG has a history entry of its own, as BuildKit writes it.
+    let history = inspect(&env, "c11:2")["History"].clone();
+    let arg = (history.as_array().unwrap().iter()).find(|h| h["created_by"] == "ARG foo");
+    assert_eq!(
+        arg.map(|h| h["empty_layer"].clone()),
+        Some(serde_json::json!(true)),
+        "{history}"
+    );
     assert!(env_of(&env, "c11:2").contains(&"foo=fromenv".to_owned()));
 
     let dockerfile = "FROM busybox\nARG A1=file\nARG A2=file\nARG A3=file\nARG A4=file\nARG A5\nRUN env | grep '^A[0-9]=' | sort > /args\n";

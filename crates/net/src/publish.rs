@@ -145,6 +145,10 @@ pub fn parse(value: &str) -> Result<Vec<PortSpec>> {
     }
     let (start, end) = parse_range(container)
         .map_err(|reason| invalid(format!("invalid containerPort: {container}{reason}")))?;
+    // Port 0 means "any" on the host's side only.
+    if start == 0 {
+        return Err(invalid(format!("invalid containerPort: {container}")));
+    }
     let host_range = match host {
         "" => None,
         host => Some(
@@ -317,6 +321,8 @@ mod tests {
         assert!(error("80/icmp").ends_with("invalid proto: icmp"));
         assert!(error("localhost:8080:80").ends_with("invalid IP address: localhost"));
         assert!(error("80801:80").contains("invalid hostPort: 80801"));
+        assert!(error("28081:0").contains("invalid containerPort: 0"));
+        assert!(error("0-2").contains("invalid containerPort: 0-2"));
         assert_eq!(one("1:80").host_ports, Some((1, 1)));
         assert_eq!(one("8080:1").container_port, 1);
         assert!(error("1236-1234:80").contains("invalid hostPort: 1236-1234"));
