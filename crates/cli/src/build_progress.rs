@@ -5,7 +5,7 @@
 //! them (`=> CACHED [2/4] WORKDIR /app`, as BuildKit's view has it).
 
 use std::collections::{HashMap, VecDeque};
-use std::io::{IsTerminal as _, Write as _};
+use std::io::Write as _;
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -46,15 +46,13 @@ struct Step {
 impl BuildPrinter {
     /// A printer for `mode`; `auto` redraws only when stderr is a terminal.
     pub fn new(mode: ProgressMode) -> BuildPrinter {
-        let is_tty = std::io::stderr().is_terminal();
         let mode = match mode {
             ProgressMode::Quiet => Mode::Quiet,
-            ProgressMode::Plain => Mode::Lines(Mutex::new(())),
-            ProgressMode::Auto if !is_tty => Mode::Lines(Mutex::new(())),
-            ProgressMode::Auto | ProgressMode::Tty => Mode::View(Mutex::new(View {
+            mode if mode.redraws() => Mode::View(Mutex::new(View {
                 multi: MultiProgress::with_draw_target(ProgressDrawTarget::stderr_with_hz(10)),
                 steps: HashMap::new(),
             })),
+            _ => Mode::Lines(Mutex::new(())),
         };
         BuildPrinter { mode }
     }

@@ -326,14 +326,27 @@ pub struct VolumePruneArgs {
 /// How long work is shown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ProgressMode {
-    /// Bars on a terminal, plain lines otherwise
+    /// Redrawn on a terminal, plain lines otherwise
     Auto,
     /// One line per step
     Plain,
-    /// Bars
+    /// Redrawn in place (bars, a live view of build steps)
     Tty,
     /// Nothing
     Quiet,
+}
+
+impl ProgressMode {
+    /// Whether progress is redrawn in place (bars, a live view) rather than
+    /// printed as lines: `tty`, or `auto` when stderr is a terminal.
+    pub fn redraws(self) -> bool {
+        use std::io::IsTerminal as _;
+        match self {
+            ProgressMode::Tty => true,
+            ProgressMode::Auto => std::io::stderr().is_terminal(),
+            ProgressMode::Plain | ProgressMode::Quiet => false,
+        }
+    }
 }
 
 #[derive(Debug, Args)]

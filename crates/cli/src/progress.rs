@@ -2,7 +2,7 @@
 //! otherwise (as Docker prints when piped), nothing when quiet.
 
 use std::collections::HashMap;
-use std::io::{IsTerminal as _, Write as _};
+use std::io::Write as _;
 use std::sync::{Arc, Mutex};
 
 use container_store::{LayerStatus, PullEvent, short_id};
@@ -29,14 +29,12 @@ enum Mode {
 impl PullProgress {
     /// A renderer for `mode`; `auto` draws bars only when stderr is a terminal.
     pub fn new(mode: ProgressMode) -> PullProgress {
-        let is_tty = std::io::stderr().is_terminal();
         let mode = match mode {
             ProgressMode::Quiet => Mode::Quiet,
-            ProgressMode::Plain => Mode::Lines,
-            ProgressMode::Auto if !is_tty => Mode::Lines,
-            ProgressMode::Auto | ProgressMode::Tty => Mode::Bars(MultiProgress::with_draw_target(
+            mode if mode.redraws() => Mode::Bars(MultiProgress::with_draw_target(
                 ProgressDrawTarget::stderr_with_hz(10),
             )),
+            _ => Mode::Lines,
         };
         PullProgress {
             mode,

@@ -2,7 +2,7 @@
 //! line per step otherwise, nothing when quiet.
 
 use std::collections::HashMap;
-use std::io::{IsTerminal as _, Write as _};
+use std::io::Write as _;
 use std::sync::{Arc, Mutex};
 
 use container_store::{PushEvent, PushStatus, short_id};
@@ -24,9 +24,7 @@ pub struct PushProgress {
 impl PushProgress {
     /// A renderer for `mode`; `auto` draws bars only when stderr is a terminal.
     pub fn new(mode: ProgressMode) -> PushProgress {
-        let is_tty = std::io::stderr().is_terminal();
-        let has_bars = mode == ProgressMode::Tty || (mode == ProgressMode::Auto && is_tty);
-        let multi = has_bars
+        let multi = (mode.redraws())
             .then(|| MultiProgress::with_draw_target(ProgressDrawTarget::stderr_with_hz(10)));
         PushProgress {
             multi,
