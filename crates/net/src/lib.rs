@@ -4,8 +4,9 @@
 //!
 //! - [`network`]: networks and endpoints in the store; addresses are allocated
 //!   under a lock when a container first starts and released when it is removed.
-//!   The first container on a bridge creates it and its NAT rules, the last one
-//!   removes them.
+//!   The first container on a bridge creates it and its NAT rules; they stay up
+//!   between containers, as `docker0` does, until the network is removed or
+//!   `system stop` takes idle bridges down.
 //! - [`link`]: bridge and veth through rtnetlink (no `ip` commands).
 //! - [`nat`]: masquerading and forwarding rules in chains of our own.
 //! - [`publish`]: `-p` parsing as Docker does it (CASES C40).

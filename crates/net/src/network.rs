@@ -80,8 +80,8 @@ pub struct Endpoint {
 struct Allocations {
     #[serde(default)]
     endpoints: BTreeMap<String, Allocation>,
-    /// Whether the bridge and its NAT rules are set up (by [`Networks::prepare`]
-    /// with the first endpoint; removed with the last one).
+    /// Whether the bridge and its NAT rules are set up (with the first
+    /// endpoint; taken down by [`Networks::tear_down_idle`] or `remove`).
     #[serde(default)]
     is_ready: bool,
 }

@@ -182,8 +182,7 @@ pub(crate) fn attach(paths: &Paths, record: &ContainerRecord, pid: i32) -> Resul
     Ok(())
 }
 
-/// Disconnects a container from its bridge (and removes the bridge when it was
-/// the last one on it).
+/// Disconnects a container from its bridge (which stays up for the next one).
 pub(crate) fn detach(paths: &Paths, endpoint: &Endpoint, record: &ContainerRecord) -> Result<()> {
     networks_at(paths).detach(endpoint, &record.id)?;
     refresh_peers(paths, record, true);
