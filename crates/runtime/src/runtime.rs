@@ -172,6 +172,8 @@ impl Runtime {
             }
             let _ = self.kill(&record.id, 9);
             self.wait_for_monitor(&record, Duration::from_secs(10));
+        } else {
+            self.wait_for_teardown(&record.id, Duration::from_secs(10));
         }
         self.purge(&record)?;
         Ok(record)
@@ -195,6 +197,24 @@ impl Runtime {
         self.release_endpoint(record);
         tracing::debug!(%id, "container removed");
         Ok(())
+    }
+
+    /// Waits while the monitor of a container that has just exited tears it
+    /// down (it names itself in the record until it is done), or `limit`.
+    fn wait_for_teardown(&self, id: &str, limit: Duration) {
+        let deadline = Instant::now() + limit;
+        while Instant::now() < deadline {
+            let Ok(Some(record)) = self.records.load(id) else {
+                return;
+            };
+            let is_tearing_down = record.state.status == Status::Exited
+                && !record.state.is_restarting
+                && is_monitored(&record);
+            if !is_tearing_down {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
     }
 
     /// Waits until the container's monitor has finished (or `limit` passed).

@@ -243,13 +243,15 @@ fn finish(paths: &Paths, records: &Records, record: &ContainerRecord, code: i32)
         r.state.exit_code = Some(code);
         r.state.oom_killed = oom_killed;
         r.state.pid = None;
-        r.state.monitor = None;
         r.state.ports.clear();
         r.state.finished_at = Some(fsutil::now_rfc3339());
     });
     if let Err(error) = teardown(paths, id) {
         tracing::warn!(%id, error = %full_message(&error), "cleaning up");
     }
+    // Only now: `rm` waits for a monitor that still names itself, so that its
+    // teardown and ours never run at once.
+    let _ = records.update_state(id, |r| r.state.monitor = None);
     if record.host.auto_remove {
         remove(paths, records, record);
     }
