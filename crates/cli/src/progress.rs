@@ -10,8 +10,27 @@ use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::cli::ProgressMode;
 
+/// What the store calls with each event of a pull or a push.
+pub type Callback<E> = Arc<dyn Fn(E) + Send + Sync>;
+
 /// What the store calls with each pull event.
-pub type PullCallback = Arc<dyn Fn(PullEvent) + Send + Sync>;
+pub type PullCallback = Callback<PullEvent>;
+
+/// `renderer` behind a lock, and a callback for the store that hands each
+/// event to `handle` (pull and push progress alike).
+pub fn shared_callback<R: Send + 'static, E: 'static>(
+    renderer: R,
+    handle: fn(&mut R, E),
+) -> (Arc<Mutex<R>>, Callback<E>) {
+    let shared = Arc::new(Mutex::new(renderer));
+    let for_events = shared.clone();
+    let callback = move |event| {
+        if let Ok(mut renderer) = for_events.lock() {
+            handle(&mut renderer, event);
+        }
+    };
+    (shared, Arc::new(callback))
+}
 
 /// Renders pull events.
 pub struct PullProgress {
@@ -45,14 +64,7 @@ impl PullProgress {
 
     /// A callback for the store, sharing this renderer.
     pub fn callback(self) -> (Arc<Mutex<PullProgress>>, PullCallback) {
-        let shared = Arc::new(Mutex::new(self));
-        let for_events = shared.clone();
-        let callback = move |event| {
-            if let Ok(mut progress) = for_events.lock() {
-                progress.handle(event);
-            }
-        };
-        (shared, Arc::new(callback))
+        shared_callback(self, PullProgress::handle)
     }
 
     /// A line of its own (headers, the summary), unless quiet.

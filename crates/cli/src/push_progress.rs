@@ -11,7 +11,7 @@ use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use crate::cli::ProgressMode;
 
 /// The store's callback for push events.
-type Events = Arc<dyn Fn(PushEvent) + Send + Sync>;
+type Events = crate::progress::Callback<PushEvent>;
 
 /// Renders push events.
 pub struct PushProgress {
@@ -36,14 +36,7 @@ impl PushProgress {
 
     /// A callback for the store, sharing this renderer.
     pub fn callback(self) -> (Arc<Mutex<Self>>, Events) {
-        let shared = Arc::new(Mutex::new(self));
-        let for_events = shared.clone();
-        let callback = move |event| {
-            if let Ok(mut progress) = for_events.lock() {
-                progress.handle(event);
-            }
-        };
-        (shared, Arc::new(callback))
+        crate::progress::shared_callback(self, PushProgress::handle)
     }
 
     /// A line of its own, unless quiet.

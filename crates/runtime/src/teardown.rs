@@ -16,16 +16,11 @@ use crate::{cgroups, fsutil, overlay};
 /// when an earlier one failed; the first failure is returned.
 pub fn teardown(paths: &Paths, id: &str) -> Result<()> {
     let deleted = delete_runtime_state(&paths.state(id), id);
-    // Deleting a veth waits for the kernel's network-wide synchronisation (some
-    // 20 ms), so it goes on beside the unmount and the rest.
-    std::thread::scope(|scope| {
-        let detaching = scope.spawn(|| detach(paths, id));
-        let unmounted = overlay::unmount(&paths.rootfs(id));
-        cgroups::remove(id);
-        let removed = fsutil::remove_dir_all(&paths.run(id));
-        let detached = detaching.join().unwrap_or(Ok(()));
-        deleted.and(detached).and(unmounted).and(removed)
-    })
+    let detached = detach(paths, id);
+    let unmounted = overlay::unmount(&paths.rootfs(id));
+    cgroups::remove(id);
+    let removed = fsutil::remove_dir_all(&paths.run(id));
+    deleted.and(detached).and(unmounted).and(removed)
 }
 
 /// Removes the container's veth (its namespace may already be gone with it); the
