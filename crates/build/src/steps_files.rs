@@ -378,7 +378,8 @@ impl Sources {
             reason,
         };
         let body = env.tokio.block_on(async {
-            let response = reqwest::get(url).await.map_err(|e| e.to_string())?;
+            let client = container_registry::web_client().map_err(|e| e.to_string())?;
+            let response = client.get(url).send().await.map_err(|e| e.to_string())?;
             let status = response.status();
             if !status.is_success() {
                 return Err(format!("the server answered {status}"));

@@ -25,6 +25,7 @@ pub mod credentials;
 pub mod platform;
 
 mod auth;
+mod crypto;
 mod error;
 mod helper;
 mod login;
@@ -34,6 +35,7 @@ mod upload;
 
 pub use config::{Endpoint, RegistryConfig};
 pub use credentials::Credentials;
+pub use crypto::web_client;
 pub use error::RegistryError;
 pub use login::check_login;
 pub use media::{ManifestKind, media_types};

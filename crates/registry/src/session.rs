@@ -17,7 +17,7 @@ use crate::credentials::Login;
 use crate::error::RegistryError;
 use crate::media::{Classified, ManifestKind, classify, media_types};
 
-const USER_AGENT: &str = concat!("container/", env!("CARGO_PKG_VERSION"));
+pub(crate) const USER_AGENT: &str = concat!("container/", env!("CARGO_PKG_VERSION"));
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(15);
 const READ_TIMEOUT: Duration = Duration::from_secs(60);
 /// Attempts for one request when the failure may be passing (5xx, dropped connection).
@@ -525,6 +525,7 @@ impl TlsSettings {
     }
 
     pub fn http_client(&self, host: &str) -> Result<reqwest::Client, RegistryError> {
+        crate::crypto::install_provider();
         let mut builder = reqwest::Client::builder()
             .user_agent(USER_AGENT)
             .connect_timeout(CONNECT_TIMEOUT)
@@ -545,6 +546,7 @@ impl TlsSettings {
         host: &str,
         protocol: ClientProtocol,
     ) -> Result<oci_client::Client, RegistryError> {
+        crate::crypto::install_provider();
         let config = ClientConfig {
             protocol,
             accept_invalid_certificates: !self.verify,
