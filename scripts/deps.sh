@@ -4,6 +4,7 @@ set -euo pipefail
 
 packages=(
   pkg-config libseccomp-dev     # the runtime's seccomp support
+  libisal-dev                   # ISA-L, which inflates gzip layers
   docker-registry skopeo umoci  # tests: a real registry, and fixture images made by others' tools
   busybox-static curl jq        # the fixture busybox image, and the scripts
   podman zstd                   # tests: archives through podman; zstd-compressed archives

@@ -11,6 +11,8 @@ use std::io::{self, Cursor, Read};
 
 use sha2::{Digest, Sha256};
 
+use crate::gzip::GzipDecoder;
+
 /// How many bytes [`Compression::detect`] needs to tell the formats apart.
 pub(crate) const MAGIC_LEN: usize = 6;
 
@@ -75,9 +77,7 @@ impl<R: Read> Decompressed<R> {
         let prefixed = Cursor::new(prefix).chain(blob);
         let decoder = match compression {
             Compression::None => Decoder::Plain(prefixed),
-            Compression::Gzip => {
-                Decoder::Gzip(Box::new(flate2::read::MultiGzDecoder::new(prefixed)))
-            }
+            Compression::Gzip => Decoder::Gzip(GzipDecoder::new(prefixed)),
             Compression::Zstd => Decoder::Zstd(zstd::stream::read::Decoder::new(prefixed)?),
             Compression::Bzip2 => {
                 Decoder::Bzip2(Box::new(bzip2::read::MultiBzDecoder::new(prefixed)))
@@ -98,7 +98,7 @@ impl<R: Read> Read for Decompressed<R> {
 
 enum Decoder<R: Read> {
     Plain(Prefixed<R>),
-    Gzip(Box<flate2::read::MultiGzDecoder<Prefixed<R>>>),
+    Gzip(GzipDecoder<Prefixed<R>>),
     Zstd(zstd::stream::read::Decoder<'static, io::BufReader<Prefixed<R>>>),
     Bzip2(Box<bzip2::read::MultiBzDecoder<Prefixed<R>>>),
     Xz(Box<liblzma::read::XzDecoder<Prefixed<R>>>),

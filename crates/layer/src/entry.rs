@@ -58,7 +58,7 @@ pub(crate) fn regular(
 ) -> Result<Written, LayerError> {
     let (mut file, replaced) = create_regular(place, metadata)?;
     let size = copy(data, &mut file, buffer, place)?;
-    finish_regular(&file, place, metadata)?;
+    finish_regular(&file, size, place, metadata)?;
     Ok(Written { size, replaced })
 }
 
@@ -72,7 +72,7 @@ pub(crate) fn regular_from(
     let (mut file, replaced) = create_regular(place, metadata)?;
     file.write_all(data)
         .map_err(place.create_error("regular file"))?;
-    finish_regular(&file, place, metadata)?;
+    finish_regular(&file, data.len() as u64, place, metadata)?;
     Ok(replaced)
 }
 
@@ -88,12 +88,25 @@ fn create_regular(place: &Place<'_>, metadata: &Metadata) -> Result<(File, bool)
     Ok((File::from(fd), replaced))
 }
 
-fn finish_regular(file: &File, place: &Place<'_>, metadata: &Metadata) -> Result<(), LayerError> {
-    start_writeback(file);
+fn finish_regular(
+    file: &File,
+    size: u64,
+    place: &Place<'_>,
+    metadata: &Metadata,
+) -> Result<(), LayerError> {
+    if size >= WRITEBACK_MIN {
+        start_writeback(file);
+    }
     metadata
         .apply_to_fd(file.as_fd(), true)
         .map_err(|failure| failure.into_error(place.path))
 }
+
+/// Files from this size on start their writeback as soon as they are written.
+/// They hold most of a layer's bytes (in the python image, 13% of the files
+/// hold 82% of the data); for the many small ones the call costs more CPU than
+/// it saves waiting.
+const WRITEBACK_MIN: u64 = 32 << 10;
 
 /// Asks the kernel to start writing the file's data to disk now, without waiting.
 /// Whoever applies a layer syncs the filesystem once at the end (see the store's

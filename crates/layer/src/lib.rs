@@ -63,6 +63,7 @@ mod compression;
 mod diff;
 mod entry;
 mod error;
+mod gzip;
 mod link;
 mod metadata;
 mod path;
