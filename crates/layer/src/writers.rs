@@ -35,7 +35,7 @@ use crate::resolve::Parent;
 const THREADS: usize = 4;
 
 /// The most bytes of file data read but not yet written.
-const MAX_BYTES: usize = 16 << 20;
+const MAX_BYTES: usize = 8 << 20;
 
 /// The most files handed over but not yet written.
 const MAX_JOBS: usize = 256;
