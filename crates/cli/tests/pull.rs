@@ -3,7 +3,7 @@
 mod common;
 
 use common::{BIN, busybox_registry, container, entries, inspect, mirrored_env};
-use container_test_support::{Registry, TestEnv, fixture_digest, run};
+use container_test_support::{FlakyProxy, Registry, TestEnv, fixture_digest, run};
 
 #[test]
 fn pull_short_name_through_docker_io_mirror() {
@@ -81,6 +81,36 @@ fn pull_by_registry_host_keeps_the_host_in_listings() {
         listed.success().stdout,
         format!("{}/library/busybox 1.35\n", registry.addr())
     );
+}
+
+#[test]
+fn a_503_is_retried_and_a_broken_off_download_resumes_where_it_stopped() {
+    let registry = busybox_registry();
+    // The busybox layer is about 1 MB: cut it off after 300 KB.
+    let proxy = FlakyProxy::start(&registry.addr(), 300_000);
+    let env = TestEnv::new();
+    let name = format!("{}/library/busybox:1.35", proxy.addr());
+    container(&env, &["pull", "-q", &name]).success();
+
+    let requests = proxy.requests();
+    let manifests = requests
+        .iter()
+        .filter(|r| r.path.ends_with("/manifests/1.35"));
+    assert!(
+        manifests.count() >= 2,
+        "the 503 was not retried: {requests:#?}"
+    );
+    assert!(proxy.has_cut_a_blob(), "{requests:#?}");
+    let resumed = requests
+        .iter()
+        .any(|r| r.path.contains("/blobs/") && r.range.as_deref() == Some("bytes=300000-"));
+    assert!(resumed, "no request resumed at the cut: {requests:#?}");
+    // The resumed layer checked out against its digests, and the image runs.
+    let listed = container(
+        &env,
+        &["run", "--rm", "--network", "none", &name, "echo", "whole"],
+    );
+    assert_eq!(listed.success().stdout, "whole\n");
 }
 
 #[test]

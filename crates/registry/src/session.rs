@@ -4,9 +4,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use futures_util::StreamExt as _;
-use oci_client::client::{
-    BlobResponse, Certificate, CertificateEncoding, ClientConfig, ClientProtocol,
-};
+use oci_client::client::{Certificate, CertificateEncoding, ClientConfig, ClientProtocol};
 use oci_client::errors::OciDistributionError;
 use oci_client::secrets::RegistryAuth;
 
@@ -180,27 +178,39 @@ impl Session {
 
     /// Starts downloading the blob `digest` from byte `offset` (to resume a download
     /// that broke off). The caller checks the digest: it hashes what it stores anyway.
+    ///
+    /// Our own GET rather than oci-client's: for a registry that wants no auth,
+    /// oci-client asks `/v2/` again before every blob, a round trip each.
     pub async fn blob(&self, digest: &str, offset: u64) -> Result<BlobStream, RegistryError> {
-        let reference = self.reference(digest);
+        let url = format!("{}/v2/{}/blobs/{digest}", self.base_url, self.repository);
         let shown = format!("{}/{}@{digest}", self.endpoint.host, self.repository);
         let response = retry(|| async {
-            self.oci
-                .pull_blob_stream_partial(&reference, digest, offset, None)
-                .await
-                .map_err(|e| self.map_error(e, &shown))
+            let mut request = self.http.get(&url);
+            if offset > 0 {
+                request = request.header(reqwest::header::RANGE, format!("bytes={offset}-"));
+            }
+            let response = self.send(request, &url).await?;
+            match response.status().as_u16() {
+                200 | 206 => Ok(response),
+                _ => Err(self.fetch_error(response, &url, &shown).await),
+            }
         })
         .await?;
-        let (sized, skip) = match response {
-            BlobResponse::Partial(sized) => (sized, 0),
-            // The registry ignored the range: drop what we already have.
-            BlobResponse::Full(sized) => (sized, offset),
+        // A registry that ignores the range sends it all: drop what we already have.
+        let skip = match response.status().as_u16() {
+            206 => 0,
+            _ => offset,
         };
-        let length = sized
-            .content_length
+        let length = response
+            .content_length()
             .map(|n| n.saturating_sub(skip) + offset);
+        let stream = response
+            .bytes_stream()
+            .map(|chunk| chunk.map_err(std::io::Error::other))
+            .boxed();
         Ok(BlobStream {
             length,
-            stream: skip_bytes(sized.stream, skip),
+            stream: skip_bytes(stream, skip),
         })
     }
 

@@ -115,8 +115,10 @@ impl Session {
         format!("{}/v2/{}", self.base_url, self.repository)
     }
 
+    /// Sends a request with our credentials. reqwest drops them when a redirect
+    /// leads to another host (blob storage), as it must.
     // TODO: a bearer token that expires during a long push is not renewed
-    async fn send(
+    pub(crate) async fn send(
         &self,
         request: reqwest::RequestBuilder,
         url: &str,
@@ -126,7 +128,7 @@ impl Session {
             RegistryAuth::Basic(user, password) => request.basic_auth(user, Some(password)),
             _ => request,
         };
-        tracing::trace!(url = %redact(url), "push request");
+        tracing::trace!(url = %redact(url), "registry request");
         request
             .send()
             .await
@@ -151,6 +153,37 @@ impl Session {
         let base = reqwest::Url::parse(&self.base_url).map_err(|_| invalid("bad base URL"))?;
         base.join(value)
             .map_err(|_| invalid("invalid Location header"))
+    }
+
+    /// The error for an unexpected answer to a download (`what` names the blob).
+    pub(crate) async fn fetch_error(
+        &self,
+        response: reqwest::Response,
+        url: &str,
+        what: &str,
+    ) -> RegistryError {
+        let status = response.status().as_u16();
+        let host = self.endpoint.host.clone();
+        let detail = error_detail(response).await;
+        match status {
+            404 => RegistryError::NotFound {
+                reference: what.to_owned(),
+            },
+            401 | 403 if self.is_anonymous => RegistryError::NotFound {
+                reference: what.to_owned(),
+            },
+            401 | 403 => RegistryError::Denied {
+                reference: what.to_owned(),
+                host,
+                detail,
+            },
+            _ => RegistryError::Status {
+                method: "GET",
+                url: redact(url),
+                status,
+                detail,
+            },
+        }
     }
 
     /// The error for an unexpected answer to a push request.
