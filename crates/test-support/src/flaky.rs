@@ -187,16 +187,16 @@ fn serve(mut client: TcpStream, state: &State) -> io::Result<()> {
         if read == 0 {
             return Ok(());
         }
-        let mut chunk = &buffer[..read];
-        if may_cut && sent + chunk.len() > state.cut_after {
-            if !state.is_blob_cut.swap(true, Ordering::SeqCst) {
-                chunk = &chunk[..state.cut_after - sent];
-                client.write_all(chunk)?;
-                client.flush()?;
-                // Cut off: the client sees the body end early.
-                let _ = client.shutdown(Shutdown::Both);
-                return Ok(());
-            }
+        let chunk = &buffer[..read];
+        if may_cut
+            && sent + chunk.len() > state.cut_after
+            && !state.is_blob_cut.swap(true, Ordering::SeqCst)
+        {
+            client.write_all(&chunk[..state.cut_after - sent])?;
+            client.flush()?;
+            // Cut off: the client sees the body end early.
+            let _ = client.shutdown(Shutdown::Both);
+            return Ok(());
         }
         client.write_all(chunk)?;
         sent += chunk.len();
