@@ -85,6 +85,8 @@ fn pull_by_registry_host_keeps_the_host_in_listings() {
 
 #[test]
 fn a_503_is_retried_and_a_broken_off_download_resumes_where_it_stopped() {
+    // The proxy also closes HTTPS attempts unanswered: a loopback registry still falls
+    // back to plain HTTP.
     let registry = busybox_registry();
     // The busybox layer is about 1 MB: cut it off after 300 KB.
     let proxy = FlakyProxy::start(&registry.addr(), 300_000);

@@ -146,6 +146,16 @@ impl RegistryError {
         }
     }
 
+    /// Whether an HTTPS attempt failed as it does against a plain-HTTP server: an
+    /// answer that is no TLS, or a connection closed or refused. A TLS failure (an
+    /// unknown CA) says the server speaks TLS.
+    pub(crate) fn may_be_plain_http(&self) -> bool {
+        matches!(
+            self,
+            RegistryError::Unreachable { .. } | RegistryError::PlainHttp { .. }
+        )
+    }
+
     /// How useful this error is to a user, when several endpoints failed: a definite
     /// answer from a registry beats a failure to reach one.
     pub fn rank(&self) -> u8 {

@@ -322,20 +322,33 @@ pub(crate) struct Ping {
 }
 
 /// `GET /v2/` over HTTPS, or over plain HTTP for insecure endpoints whose HTTPS fails.
+///
+/// Such an endpoint goes to plain HTTP when its HTTPS answer is no TLS, and also when
+/// the connection is closed or refused: some servers just close a connection that
+/// starts with a TLS handshake. HTTPS is then tried once, not retried. A TLS failure
+/// (an unknown CA) stays an error: the server speaks TLS.
 pub(crate) async fn ping(
     http: &reqwest::Client,
     endpoint: &Endpoint,
 ) -> Result<(ClientProtocol, Ping), RegistryError> {
     let host = &endpoint.host;
-    let https = retry(|| ping_url(http, host, "https")).await;
-    match https {
-        Ok(ping) => Ok((ClientProtocol::Https, ping)),
-        Err(RegistryError::PlainHttp { .. }) if endpoint.allows_plain_http() => {
-            tracing::debug!(%host, "https failed on an insecure registry, trying plain http");
-            let ping = retry(|| ping_url(http, host, "http")).await?;
-            Ok((ClientProtocol::Http, ping))
+    if !endpoint.allows_plain_http() {
+        let ping = retry(|| ping_url(http, host, "https")).await?;
+        return Ok((ClientProtocol::Https, ping));
+    }
+    let https_error = match ping_url(http, host, "https").await {
+        Ok(ping) => return Ok((ClientProtocol::Https, ping)),
+        Err(error) if error.may_be_plain_http() => error,
+        Err(error) => return Err(error),
+    };
+    tracing::debug!(%host, error = %https_error, "https failed on an insecure registry, trying plain http");
+    match retry(|| ping_url(http, host, "http")).await {
+        Ok(ping) => Ok((ClientProtocol::Http, ping)),
+        // Neither works: unless HTTPS found plain HTTP, its failure is the one to fix.
+        Err(http_error) if matches!(https_error, RegistryError::PlainHttp { .. }) => {
+            Err(http_error)
         }
-        Err(error) => Err(error),
+        Err(_) => Err(https_error),
     }
 }
 
