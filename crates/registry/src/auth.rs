@@ -11,6 +11,17 @@ use crate::error::RegistryError;
 /// Lifetime assumed when the token endpoint does not say (the spec's default).
 const DEFAULT_EXPIRES_IN: u64 = 60;
 
+/// What a session sends with its requests.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum RegistryAuth {
+    /// Nothing.
+    Anonymous,
+    /// HTTP basic auth: user name and password.
+    Basic(String, String),
+    /// A bearer token from the registry's token endpoint.
+    Bearer(String),
+}
+
 /// A token from the token endpoint.
 pub(crate) struct Token {
     pub value: String,

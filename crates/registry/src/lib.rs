@@ -14,7 +14,8 @@
 //!   anonymously unless `~/.docker/config.json` holds credentials for that registry.
 //! - **Retries.** 5xx answers and dropped connections are retried with backoff; 4xx never.
 //!
-//! Manifests and blobs travel through [`oci_client`]; this crate knows nothing of disks.
+//! Requests go through one `reqwest` client per session; this crate knows nothing of
+//! disks.
 
 #![warn(missing_docs)]
 

@@ -30,7 +30,7 @@ pub async fn check_login(
     let chosen = challenge::select(&first.challenges)
         .ok_or_else(|| RegistryError::UnsupportedAuth { host: host.clone() })?;
 
-    let url = format!("{}/v2/", base_url(&scheme, &host));
+    let url = format!("{}/v2/", base_url(scheme, &host));
     let request = match chosen.scheme {
         Scheme::Bearer => {
             let token = fetch_token(&http, chosen, &[], Some(login))

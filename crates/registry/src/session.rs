@@ -3,10 +3,9 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use crate::auth::RegistryAuth;
 use futures_util::StreamExt as _;
-use oci_client::client::{Certificate, CertificateEncoding, ClientConfig, ClientProtocol};
-use oci_client::errors::OciDistributionError;
-use oci_client::secrets::RegistryAuth;
+use sha2::{Digest, Sha256};
 
 use crate::auth::fetch_token;
 use crate::challenge::{self, Scheme};
@@ -21,6 +20,8 @@ const READ_TIMEOUT: Duration = Duration::from_secs(60);
 /// Attempts for one request when the failure may be passing (5xx, dropped connection).
 const ATTEMPTS: u32 = 4;
 const FIRST_BACKOFF: Duration = Duration::from_millis(200);
+/// Manifests larger than this are refused, as Docker refuses them.
+const MAX_MANIFEST_SIZE: usize = 4 << 20;
 
 /// How to reach registries, beyond what an [`Endpoint`] says.
 #[derive(Debug, Clone)]
@@ -48,7 +49,6 @@ impl Default for SessionOptions {
 pub struct Session {
     pub(crate) endpoint: Endpoint,
     pub(crate) repository: String,
-    oci: oci_client::Client,
     pub(crate) auth: RegistryAuth,
     pub(crate) is_anonymous: bool,
     /// For the requests oci-client does not make as we need them (pushing).
@@ -124,15 +124,13 @@ impl Session {
         let http = tls.http_client(&endpoint.host)?;
         let (scheme, ping) = ping(&http, endpoint).await?;
         let auth = authenticate(&http, endpoint, &ping, login, scopes).await?;
-        let oci = tls.oci_client(&endpoint.host, scheme.clone())?;
         Ok(Session {
             endpoint: endpoint.clone(),
             repository: repository.to_owned(),
-            oci,
             auth,
             is_anonymous: login.is_none(),
             http,
-            base_url: base_url(&scheme, &endpoint.host),
+            base_url: base_url(scheme, &endpoint.host),
         })
     }
 
@@ -141,23 +139,35 @@ impl Session {
         &self.endpoint
     }
 
-    /// Fetches the manifest named by `tag_or_digest`.
+    /// Fetches the manifest named by `tag_or_digest`, checked against the digest when
+    /// it is one.
     #[tracing::instrument(skip(self), fields(host = %self.endpoint.host, repository = %self.repository))]
     pub async fn manifest(&self, tag_or_digest: &str) -> Result<Manifest, RegistryError> {
-        let reference = self.reference(tag_or_digest);
         let shown = format!("{}/{}", self.endpoint.host, self.repository);
-        let (bytes, digest) = retry(|| async {
-            self.oci
-                .pull_manifest_raw(&reference, &self.auth, media_types::ACCEPT_MANIFESTS)
-                .await
-                .map_err(|e| self.map_error(e, &format!("{shown}:{tag_or_digest}")))
+        let url = format!(
+            "{}/v2/{}/manifests/{tag_or_digest}",
+            self.base_url, self.repository
+        );
+        let what = format!("{shown}:{tag_or_digest}");
+        let accept = media_types::ACCEPT_MANIFESTS.join(", ");
+        let bytes = retry(|| async {
+            let request = self.http.get(&url).header(reqwest::header::ACCEPT, &accept);
+            let response = self.send(request, &url).await?;
+            if response.status().as_u16() != 200 {
+                return Err(self.fetch_error(response, &url, &what).await);
+            }
+            read_limited(response, MAX_MANIFEST_SIZE, &url, &self.endpoint.host).await
         })
         .await?;
+        let digest = format!("sha256:{}", hex::encode(Sha256::digest(&bytes)));
+        if tag_or_digest.contains(':') && tag_or_digest != digest {
+            return Err(RegistryError::DigestMismatch { url: redact(&url) });
+        }
 
-        let reference_text = format!("{shown}:{tag_or_digest}");
+        let reference_text = what;
         match classify(&bytes) {
             Classified::Known(kind, media_type) => Ok(Manifest {
-                bytes,
+                bytes: bytes.into(),
                 digest,
                 kind,
                 media_type,
@@ -213,105 +223,43 @@ impl Session {
             stream: skip_bytes(stream, skip),
         })
     }
-
-    fn reference(&self, tag_or_digest: &str) -> oci_client::Reference {
-        let (registry, repository) = (self.endpoint.host.clone(), self.repository.clone());
-        if tag_or_digest.contains(':') {
-            oci_client::Reference::with_digest(registry, repository, tag_or_digest.to_owned())
-        } else {
-            oci_client::Reference::with_tag(registry, repository, tag_or_digest.to_owned())
-        }
-    }
-
-    fn map_error(&self, error: OciDistributionError, what: &str) -> RegistryError {
-        let host = self.endpoint.host.clone();
-        let not_found = || RegistryError::NotFound {
-            reference: what.to_owned(),
-        };
-        match error {
-            OciDistributionError::ImageManifestNotFoundError(_) => not_found(),
-            OciDistributionError::UnauthorizedError { .. } if self.is_anonymous => not_found(),
-            OciDistributionError::UnauthorizedError { .. } => RegistryError::Denied {
-                reference: what.to_owned(),
-                host,
-                detail: None,
-            },
-            OciDistributionError::RegistryError { envelope, url } => {
-                let codes: Vec<String> = envelope
-                    .errors
-                    .iter()
-                    .map(|e| format!("{:?}", e.code))
-                    .collect();
-                let detail = envelope
-                    .errors
-                    .iter()
-                    .map(|e| e.message.clone())
-                    .collect::<Vec<_>>()
-                    .join("; ");
-                classify_codes(&codes, what, host, detail, url, self.is_anonymous)
-            }
-            OciDistributionError::ServerError { code, url, message } => {
-                let detail =
-                    Some(message.chars().take(200).collect::<String>()).filter(|m| !m.is_empty());
-                if code == 404 {
-                    return not_found();
-                }
-                RegistryError::Status {
-                    method: "GET",
-                    url: redact(&url),
-                    status: code,
-                    detail,
-                }
-            }
-            OciDistributionError::RequestError(e) => transport_error(&host, e),
-            OciDistributionError::DigestError(e) => RegistryError::DigestMismatch {
-                url: format!("{what}: {e}"),
-            },
-            other => RegistryError::InvalidResponse {
-                url: what.to_owned(),
-                source: Box::new(other),
-            },
-        }
-    }
 }
 
-/// Maps OCI error codes (`MANIFEST_UNKNOWN`, `DENIED`, …) to our errors.
-fn classify_codes(
-    codes: &[String],
-    what: &str,
-    host: String,
-    detail: String,
-    url: String,
-    is_anonymous: bool,
-) -> RegistryError {
-    let has = |name: &str| codes.iter().any(|c| c.eq_ignore_ascii_case(name));
-    let reference = what.to_owned();
-    if has("ManifestUnknown") || has("NameUnknown") || has("BlobUnknown") {
-        return RegistryError::NotFound { reference };
-    }
-    if has("Unauthorized") || has("Denied") {
-        if is_anonymous {
-            return RegistryError::NotFound { reference };
+/// The body of `response`, refused when it grows past `limit` bytes.
+async fn read_limited(
+    response: reqwest::Response,
+    limit: usize,
+    url: &str,
+    host: &str,
+) -> Result<Vec<u8>, RegistryError> {
+    let mut stream = response.bytes_stream();
+    let mut body = Vec::new();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|e| transport_error(host, e))?;
+        body.extend_from_slice(&chunk);
+        if body.len() > limit {
+            return Err(RegistryError::InvalidResponse {
+                url: redact(url),
+                source: format!("the manifest is larger than {} MiB", limit >> 20).into(),
+            });
         }
-        return RegistryError::Denied {
-            reference,
-            host,
-            detail: Some(detail),
-        };
     }
-    RegistryError::Status {
-        method: "GET",
-        url: redact(&url),
-        status: 400,
-        detail: Some(detail),
-    }
+    Ok(body)
+}
+
+/// How an endpoint is spoken to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Protocol {
+    Https,
+    /// Plain HTTP: loopback and insecure registries only.
+    Http,
 }
 
 /// `scheme://host`.
-pub(crate) fn base_url(protocol: &ClientProtocol, host: &str) -> String {
+pub(crate) fn base_url(protocol: Protocol, host: &str) -> String {
     match protocol {
-        ClientProtocol::Http => format!("http://{host}"),
-        _ => format!("https://{host}"),
+        Protocol::Http => format!("http://{host}"),
+        Protocol::Https => format!("https://{host}"),
     }
 }
 
@@ -330,20 +278,20 @@ pub(crate) struct Ping {
 pub(crate) async fn ping(
     http: &reqwest::Client,
     endpoint: &Endpoint,
-) -> Result<(ClientProtocol, Ping), RegistryError> {
+) -> Result<(Protocol, Ping), RegistryError> {
     let host = &endpoint.host;
     if !endpoint.allows_plain_http() {
         let ping = retry(|| ping_url(http, host, "https")).await?;
-        return Ok((ClientProtocol::Https, ping));
+        return Ok((Protocol::Https, ping));
     }
     let https_error = match ping_url(http, host, "https").await {
-        Ok(ping) => return Ok((ClientProtocol::Https, ping)),
+        Ok(ping) => return Ok((Protocol::Https, ping)),
         Err(error) if error.may_be_plain_http() => error,
         Err(error) => return Err(error),
     };
     tracing::debug!(%host, error = %https_error, "https failed on an insecure registry, trying plain http");
     match retry(|| ping_url(http, host, "http")).await {
-        Ok(ping) => Ok((ClientProtocol::Http, ping)),
+        Ok(ping) => Ok((Protocol::Http, ping)),
         // Neither works: unless HTTPS found plain HTTP, its failure is the one to fix.
         Err(http_error) if matches!(https_error, RegistryError::PlainHttp { .. }) => {
             Err(http_error)
@@ -528,7 +476,8 @@ pub(crate) fn redact(url: &str) -> String {
 /// TLS settings of one endpoint: verification and extra CAs.
 pub(crate) struct TlsSettings {
     verify: bool,
-    roots: Vec<Certificate>,
+    /// PEM files from `certs.d`.
+    roots: Vec<Vec<u8>>,
 }
 
 impl TlsSettings {
@@ -557,30 +506,11 @@ impl TlsSettings {
         let roots: Result<Vec<reqwest::Certificate>, _> = self
             .roots
             .iter()
-            .map(reqwest::Certificate::try_from)
+            .map(|pem| reqwest::Certificate::from_pem(pem))
             .collect();
         let roots = roots.map_err(|e| client_error(host, e))?;
         builder = builder.tls_certs_merge(roots);
         builder.build().map_err(|e| client_error(host, e))
-    }
-
-    fn oci_client(
-        &self,
-        host: &str,
-        protocol: ClientProtocol,
-    ) -> Result<oci_client::Client, RegistryError> {
-        crate::crypto::install_provider();
-        let config = ClientConfig {
-            protocol,
-            accept_invalid_certificates: !self.verify,
-            extra_root_certificates: self.roots.clone(),
-            platform_resolver: None,
-            connect_timeout: Some(CONNECT_TIMEOUT),
-            read_timeout: Some(READ_TIMEOUT),
-            user_agent: USER_AGENT,
-            ..ClientConfig::default()
-        };
-        oci_client::Client::try_from(config).map_err(|e| client_error(host, e))
     }
 }
 
@@ -595,7 +525,7 @@ fn client_error(
 }
 
 /// Reads `*.crt` from a `certs.d/HOST` directory; a missing directory has none.
-fn read_certificates(dir: &Path, host: &str) -> Result<Vec<Certificate>, RegistryError> {
+fn read_certificates(dir: &Path, host: &str) -> Result<Vec<Vec<u8>>, RegistryError> {
     let entries = match std::fs::read_dir(dir) {
         Ok(entries) => entries,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
@@ -607,10 +537,7 @@ fn read_certificates(dir: &Path, host: &str) -> Result<Vec<Certificate>, Registr
         if path.extension().is_some_and(|ext| ext == "crt") {
             let data = std::fs::read(&path).map_err(|e| certificates_error(host, &path, e))?;
             tracing::debug!(path = %path.display(), "trusting CA certificate");
-            certificates.push(Certificate {
-                encoding: CertificateEncoding::Pem,
-                data,
-            });
+            certificates.push(data);
         }
     }
     Ok(certificates)

@@ -8,7 +8,7 @@
 //! held in memory. These requests are ours rather than oci-client's, whose mount
 //! refuses a registry that answers 202 (mount not possible, upload started).
 
-use oci_client::secrets::RegistryAuth;
+use crate::auth::RegistryAuth;
 use reqwest::header::{CONTENT_LENGTH, CONTENT_TYPE, LOCATION};
 
 use crate::error::RegistryError;
@@ -164,15 +164,19 @@ impl Session {
     ) -> RegistryError {
         let status = response.status().as_u16();
         let host = self.endpoint.host.clone();
-        let detail = error_detail(response).await;
+        let (codes, detail) = error_body(response).await;
+        let has = |code: &str| codes.iter().any(|c| c.eq_ignore_ascii_case(code));
+        let is_unknown = has("MANIFEST_UNKNOWN") || has("NAME_UNKNOWN") || has("BLOB_UNKNOWN");
+        let is_refused = matches!(status, 401 | 403) || has("UNAUTHORIZED") || has("DENIED");
         match status {
-            404 => RegistryError::NotFound {
+            _ if status == 404 || is_unknown => RegistryError::NotFound {
                 reference: what.to_owned(),
             },
-            401 | 403 if self.is_anonymous => RegistryError::NotFound {
+            // Registries answer so for private repositories too (Docker Hub does).
+            _ if is_refused && self.is_anonymous => RegistryError::NotFound {
                 reference: what.to_owned(),
             },
-            401 | 403 => RegistryError::Denied {
+            _ if is_refused => RegistryError::Denied {
                 reference: what.to_owned(),
                 host,
                 detail,
@@ -196,7 +200,7 @@ impl Session {
         let status = response.status().as_u16();
         let reference = format!("{}/{}", self.endpoint.host, self.repository);
         let host = self.endpoint.host.clone();
-        let detail = error_detail(response).await;
+        let (_, detail) = error_body(response).await;
         match status {
             401 if self.is_anonymous => RegistryError::Unauthorized { reference, host },
             401 | 403 => RegistryError::Denied {
@@ -214,8 +218,8 @@ impl Session {
     }
 }
 
-/// The messages of an OCI error body, or its first bytes.
-async fn error_detail(response: reqwest::Response) -> Option<String> {
+/// The codes of an OCI error body, and its messages (or its first bytes).
+async fn error_body(response: reqwest::Response) -> (Vec<String>, Option<String>) {
     #[derive(serde::Deserialize)]
     struct Envelope {
         errors: Vec<Entry>,
@@ -227,7 +231,9 @@ async fn error_detail(response: reqwest::Response) -> Option<String> {
         #[serde(default)]
         message: String,
     }
-    let body = response.bytes().await.ok()?;
+    let Ok(body) = response.bytes().await else {
+        return (Vec::new(), None);
+    };
     let body = &body[..body.len().min(ERROR_BODY_LIMIT)];
     if let Ok(envelope) = serde_json::from_slice::<Envelope>(body) {
         let parts: Vec<String> = envelope
@@ -235,8 +241,9 @@ async fn error_detail(response: reqwest::Response) -> Option<String> {
             .iter()
             .map(|e| format!("{}: {}", e.code, e.message))
             .collect();
-        return Some(parts.join("; ")).filter(|t| !t.is_empty());
+        let codes = envelope.errors.into_iter().map(|e| e.code).collect();
+        return (codes, Some(parts.join("; ")).filter(|t| !t.is_empty()));
     }
     let text = String::from_utf8_lossy(body).trim().to_owned();
-    Some(text).filter(|t| !t.is_empty())
+    (Vec::new(), Some(text).filter(|t| !t.is_empty()))
 }
