@@ -1,9 +1,8 @@
 //! Checking a login before it is stored.
 //!
-//! oci-client's `auth()` accepts a wrong password (it only learns of it at the
-//! first real request), so we ask ourselves: `GET /v2/` with the credentials, after
-//! fetching a token with them when the registry wants bearer tokens, as `docker
-//! login` does.
+//! A registry only refuses a wrong password when it is used, so we use it: `GET /v2/`
+//! with the credentials, after fetching a token with them when the registry wants
+//! bearer tokens, as `docker login` does.
 
 use crate::auth::fetch_token;
 use crate::challenge::{self, Scheme};

@@ -51,7 +51,7 @@ pub struct Session {
     pub(crate) repository: String,
     pub(crate) auth: RegistryAuth,
     pub(crate) is_anonymous: bool,
-    /// For the requests oci-client does not make as we need them (pushing).
+    /// Every request of the session goes through it.
     pub(crate) http: reqwest::Client,
     /// `https://host[:port]` or `http://…`.
     pub(crate) base_url: String,
@@ -188,9 +188,6 @@ impl Session {
 
     /// Starts downloading the blob `digest` from byte `offset` (to resume a download
     /// that broke off). The caller checks the digest: it hashes what it stores anyway.
-    ///
-    /// Our own GET rather than oci-client's: for a registry that wants no auth,
-    /// oci-client asks `/v2/` again before every blob, a round trip each.
     pub async fn blob(&self, digest: &str, offset: u64) -> Result<BlobStream, RegistryError> {
         let url = format!("{}/v2/{}/blobs/{digest}", self.base_url, self.repository);
         let shown = format!("{}/{}@{digest}", self.endpoint.host, self.repository);
@@ -325,7 +322,7 @@ async fn ping_url(http: &reqwest::Client, host: &str, scheme: &str) -> Result<Pi
     Ok(Ping { status, challenges })
 }
 
-/// Turns the ping's challenge and our credentials into what oci-client sends.
+/// Turns the ping's challenge and our credentials into what each request sends.
 async fn authenticate(
     http: &reqwest::Client,
     endpoint: &Endpoint,

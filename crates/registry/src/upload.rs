@@ -5,12 +5,12 @@
 //!
 //! An upload is one session: `POST /v2/<name>/blobs/uploads/`, one `PATCH` streaming
 //! the whole blob, then `PUT ?digest=` to close it (what Docker sends); no blob is
-//! held in memory. These requests are ours rather than oci-client's, whose mount
-//! refuses a registry that answers 202 (mount not possible, upload started).
+//! held in memory. A mount that the registry answers with 202 (mount not possible,
+//! upload started) is cancelled, and the blob uploaded.
 
-use crate::auth::RegistryAuth;
 use reqwest::header::{CONTENT_LENGTH, CONTENT_TYPE, LOCATION};
 
+use crate::auth::RegistryAuth;
 use crate::error::RegistryError;
 use crate::session::{Session, redact, transport_error};
 
