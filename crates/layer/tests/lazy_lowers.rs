@@ -79,7 +79,8 @@ impl LowerSource for Channel {
 }
 
 /// Everything a layer directory holds that overlayfs reads: each path's
-/// kind, owner, mode, mtime, device, data or target, and opaque attribute.
+/// kind, owner, mode, mtime (but a whiteout's), device, data or target, and
+/// opaque attribute.
 fn snapshot(dir: &Path) -> BTreeMap<String, String> {
     tree(dir)
         .into_iter()
@@ -97,12 +98,16 @@ fn snapshot(dir: &Path) -> BTreeMap<String, String> {
                 String::new()
             };
             let opaque = xattr(&path, "trusted.overlay.opaque");
+            // A whiteout's time is when it was made, which overlayfs never reads.
+            let mtime = match kind.is_char_device() && metadata.rdev() == 0 {
+                true => "of creation".to_owned(),
+                false => metadata.mtime().to_string(),
+            };
             let described = format!(
-                "mode {:o} owner {}:{} mtime {} links {} {content} opaque {opaque:?}",
+                "mode {:o} owner {}:{} mtime {mtime} links {} {content} opaque {opaque:?}",
                 metadata.mode(),
                 metadata.uid(),
                 metadata.gid(),
-                metadata.mtime(),
                 metadata.nlink(),
             );
             (relative, described)
