@@ -3,11 +3,10 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::auth::RegistryAuth;
 use futures_util::StreamExt as _;
 use sha2::{Digest, Sha256};
 
-use crate::auth::fetch_token;
+use crate::auth::{RegistryAuth, fetch_token};
 use crate::challenge::{self, Scheme};
 use crate::config::Endpoint;
 use crate::credentials::Login;
@@ -164,7 +163,6 @@ impl Session {
             return Err(RegistryError::DigestMismatch { url: redact(&url) });
         }
 
-        let reference_text = what;
         match classify(&bytes) {
             Classified::Known(kind, media_type) => Ok(Manifest {
                 bytes: bytes.into(),
@@ -172,15 +170,13 @@ impl Session {
                 kind,
                 media_type,
             }),
-            Classified::Schema1 => Err(RegistryError::Schema1 {
-                reference: reference_text,
-            }),
+            Classified::Schema1 => Err(RegistryError::Schema1 { reference: what }),
             Classified::Unsupported(media_type) => Err(RegistryError::UnsupportedManifest {
                 media_type,
-                reference: reference_text,
+                reference: what,
             }),
             Classified::Invalid => Err(RegistryError::InvalidResponse {
-                url: reference_text,
+                url: what,
                 source: "the manifest is not valid JSON of a known shape".into(),
             }),
         }
@@ -237,7 +233,7 @@ async fn read_limited(
         if body.len() > limit {
             return Err(RegistryError::InvalidResponse {
                 url: redact(url),
-                source: format!("the manifest is larger than {} MiB", limit >> 20).into(),
+                source: format!("the answer is larger than {} MiB", limit >> 20).into(),
             });
         }
     }
