@@ -4,7 +4,12 @@
 //! only); each connection serves one request and closes, which the proxy tells both
 //! sides with `Connection: close`.
 //!
-//! Every request is recorded (method, path, `Range` header) for assertions.
+//! [`FlakyProxy::redirecting`] instead sends every blob download to another proxy,
+//! [`FlakyProxy::storage`], as registries send them to blob storage: a test can
+//! check that credentials do not follow the redirect to that other host.
+//!
+//! Every request is recorded (method, path, `Range` and whether it carried
+//! `Authorization`) for assertions.
 
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
@@ -22,6 +27,8 @@ pub struct ProxiedRequest {
     pub path: String,
     /// The `Range` header, if any.
     pub range: Option<String>,
+    /// Whether it carried an `Authorization` header.
+    pub is_authorized: bool,
 }
 
 struct State {
@@ -30,6 +37,10 @@ struct State {
     cut_after: usize,
     is_manifest_failed: AtomicBool,
     is_blob_cut: AtomicBool,
+    /// Where blob downloads are redirected (`127.0.0.1:PORT`), if anywhere.
+    redirect_blobs_to: Option<String>,
+    /// The `Authorization` sent upstream in place of the client's, if any.
+    own_authorization: Option<String>,
     requests: Mutex<Vec<ProxiedRequest>>,
 }
 
@@ -45,18 +56,42 @@ impl FlakyProxy {
     /// Starts a proxy to the registry at `upstream` that cuts the first blob download
     /// longer than `cut_after` bytes once it has passed that many on.
     pub fn start(upstream: &str, cut_after: usize) -> FlakyProxy {
+        FlakyProxy::spawn(State {
+            upstream: upstream.to_owned(),
+            cut_after,
+            is_manifest_failed: AtomicBool::new(false),
+            is_blob_cut: AtomicBool::new(false),
+            redirect_blobs_to: None,
+            own_authorization: None,
+            requests: Mutex::new(Vec::new()),
+        })
+    }
+
+    /// A proxy to `upstream` that fails nothing, and answers every blob download
+    /// with a redirect to `storage` (the address of a [`FlakyProxy::storage`]).
+    pub fn redirecting(upstream: &str, storage: &str) -> FlakyProxy {
+        FlakyProxy::spawn(State {
+            redirect_blobs_to: Some(storage.to_owned()),
+            ..State::faultless(upstream)
+        })
+    }
+
+    /// A proxy to `upstream` that fails nothing and sends `authorization` upstream
+    /// instead of what the client sent: blob storage, which holds its own access.
+    pub fn storage(upstream: &str, authorization: &str) -> FlakyProxy {
+        FlakyProxy::spawn(State {
+            own_authorization: Some(authorization.to_owned()),
+            ..State::faultless(upstream)
+        })
+    }
+
+    fn spawn(state: State) -> FlakyProxy {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind the flaky proxy");
         let addr = listener.local_addr().expect("proxy address").to_string();
         listener
             .set_nonblocking(true)
             .expect("a non-blocking listener");
-        let state = Arc::new(State {
-            upstream: upstream.to_owned(),
-            cut_after,
-            is_manifest_failed: AtomicBool::new(false),
-            is_blob_cut: AtomicBool::new(false),
-            requests: Mutex::new(Vec::new()),
-        });
+        let state = Arc::new(state);
         let stop = Arc::new(AtomicBool::new(false));
         let thread = {
             let (state, stop) = (Arc::clone(&state), Arc::clone(&stop));
@@ -83,6 +118,20 @@ impl FlakyProxy {
     /// Whether a blob download was cut off.
     pub fn has_cut_a_blob(&self) -> bool {
         self.state.is_blob_cut.load(Ordering::SeqCst)
+    }
+}
+
+impl State {
+    fn faultless(upstream: &str) -> State {
+        State {
+            upstream: upstream.to_owned(),
+            cut_after: usize::MAX,
+            is_manifest_failed: AtomicBool::new(true),
+            is_blob_cut: AtomicBool::new(true),
+            redirect_blobs_to: None,
+            own_authorization: None,
+            requests: Mutex::new(Vec::new()),
+        }
     }
 }
 
@@ -137,11 +186,25 @@ fn serve(mut client: TcpStream, state: &State) -> io::Result<()> {
         .iter()
         .find(|(name, _)| name.eq_ignore_ascii_case("range"))
         .map(|(_, value)| value.clone());
+    let is_authorized = headers
+        .iter()
+        .any(|(name, _)| name.eq_ignore_ascii_case("authorization"));
     state.requests.lock().unwrap().push(ProxiedRequest {
         method: method.clone(),
         path: path.clone(),
         range: range.clone(),
+        is_authorized,
     });
+
+    if let Some(storage) = &state.redirect_blobs_to
+        && path.contains("/blobs/")
+    {
+        let moved = format!(
+            "HTTP/1.1 307 Temporary Redirect\r\nLocation: http://{storage}{path}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+        );
+        client.write_all(moved.as_bytes())?;
+        return Ok(());
+    }
 
     if path.contains("/manifests/") && !state.is_manifest_failed.swap(true, Ordering::SeqCst) {
         let busy =
@@ -154,9 +217,14 @@ fn serve(mut client: TcpStream, state: &State) -> io::Result<()> {
     upstream.set_read_timeout(Some(TIMEOUT))?;
     let mut forwarded = format!("{request_line}\r\n");
     for (name, value) in &headers {
-        if !name.eq_ignore_ascii_case("connection") {
+        let is_replaced = name.eq_ignore_ascii_case("connection")
+            || (state.own_authorization.is_some() && name.eq_ignore_ascii_case("authorization"));
+        if !is_replaced {
             forwarded.push_str(&format!("{name}: {value}\r\n"));
         }
+    }
+    if let Some(authorization) = &state.own_authorization {
+        forwarded.push_str(&format!("Authorization: {authorization}\r\n"));
     }
     forwarded.push_str("Connection: close\r\n\r\n");
     upstream.write_all(forwarded.as_bytes())?;
